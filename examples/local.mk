@@ -1,0 +1,1 @@
+# examples: files of this area (fragment included by the top Makefile.am)

@@ -1,0 +1,3 @@
+# layers: files of this area (fragment included by the top Makefile.am)
+netlayerinclude_HEADERS += \
+	layers/include/net/layer/ipv4.h

@@ -1,0 +1,1 @@
+# layers: files of this area (fragment included by the top Makefile.am)

@@ -1,0 +1,213 @@
+/**
+ * @file net/buffer.h
+ * @brief Refcounted packet buffers from bounded pools.
+ *
+ * A buffer is a block of @c size bytes of which [begin, end) holds the
+ * packet.  Headers are pushed by moving @c begin down into the headroom and
+ * pulled by moving it up, so no layer copies a payload to add or strip its
+ * header.  Buffers come from pools with a fixed element size and a bounded
+ * element count: exhaustion returns NULL and is counted, never aborts.
+ *
+ * Sharing a buffer (a dumper mirror, a retransmission queue) is a
+ * reference, not a copy.  A buffer with more than one reference is
+ * read-only: call net_buffer_make_writable() before changing its bytes.
+ *
+ * Thread safety: reference counting and pool allocation/release are safe
+ * from any thread.  The bytes and the begin/end offsets belong to whoever
+ * holds the only reference (or, read-only, to every holder).
+ */
+#ifndef NET_BUFFER_H_
+#define NET_BUFFER_H_
+
+#include <net/types.h>
+#include <stdatomic.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+/** Offload metadata flags (see struct net_buffer_s::offload_flags). */
+enum net_buffer_offload_e
+{
+  /** The checksum at csum_start + csum_offset is still to be computed
+      (over [csum_start, end) seeded with the pseudo-header sum). */
+  NET_BUFFER_CSUM_PARTIAL = 1u << 0,
+  /** The transport checksum was verified by the "hardware". */
+  NET_BUFFER_CSUM_VALID = 1u << 1,
+  /** The buffer is a super-segment to be cut in gso_size pieces. */
+  NET_BUFFER_GSO_TCPV4 = 1u << 2,
+};
+
+struct net_buffer_s
+{
+  atomic_uint refcount;
+  uint32_t size;          /**< capacity of data[] */
+  uint32_t begin;         /**< offset of the first packet byte */
+  uint32_t end;           /**< offset one past the last packet byte */
+  struct net_buffer_pool_s *pool; /**< owning pool (private) */
+  struct net_buffer_s *next;      /**< pool free list link (private) */
+  /* Offload metadata, relative to begin at the time it was set by the
+     device, meaningful only with the matching flag. */
+  uint32_t offload_flags;
+  uint16_t csum_start;
+  uint16_t csum_offset;
+  uint16_t gso_size;
+  uint8_t *data;          /**< storage, @c size bytes */
+};
+
+/** Counters of a pool (see net_buffer_pool_stats()). */
+struct net_buffer_pool_stats_s
+{
+  size_t buffer_size;   /**< bytes per buffer */
+  size_t capacity;      /**< maximum number of buffers */
+  size_t in_use;        /**< buffers currently allocated */
+  size_t high_water;    /**< maximum in_use ever seen */
+  uint64_t allocs;      /**< successful allocations */
+  uint64_t failures;    /**< allocations refused: pool exhausted */
+};
+
+/**
+ * Create a pool of up to @p capacity buffers of @p buffer_size bytes each.
+ * Memory is allocated lazily and kept on a free list once released, so a
+ * steady state does no malloc.  The pool is refcounted: it lives until
+ * net_buffer_pool_refdec() dropped the creator's reference and every
+ * buffer it handed out was released.
+ * @return the pool, or NULL if the arguments are invalid (size 0 or over
+ * 16 MiB, capacity 0).
+ */
+struct net_buffer_pool_s *net_buffer_pool_create(const char *name,
+                                                 size_t buffer_size,
+                                                 size_t capacity);
+
+struct net_buffer_pool_s *net_buffer_pool_refinc(struct net_buffer_pool_s *pool);
+void net_buffer_pool_refdec(struct net_buffer_pool_s *pool);
+
+/** Element size of the pool's buffers. */
+size_t net_buffer_pool_buffer_size(const struct net_buffer_pool_s *pool);
+
+/** Snapshot of the pool's counters (safe from any thread). */
+void net_buffer_pool_stats(const struct net_buffer_pool_s *pool,
+                           struct net_buffer_pool_stats_s *stats);
+
+/**
+ * Take a buffer from @p pool with an empty packet starting @p headroom
+ * bytes in (begin = end = headroom).
+ * @return a buffer holding one reference, or NULL when the pool is
+ * exhausted or headroom exceeds the buffer size (counted as a failure).
+ */
+struct net_buffer_s *net_buffer_alloc(struct net_buffer_pool_s *pool,
+                                      size_t headroom);
+
+/** Take one more reference; returns @p buf. */
+static inline struct net_buffer_s *net_buffer_refinc(struct net_buffer_s *buf)
+{
+  atomic_fetch_add_explicit(&buf->refcount, 1, memory_order_relaxed);
+  return buf;
+}
+
+/** Drop a reference; the last one returns the buffer to its pool. */
+void net_buffer_refdec(struct net_buffer_s *buf);
+
+/** True when someone else holds a reference too (bytes are read-only). */
+static inline bool net_buffer_is_shared(const struct net_buffer_s *buf)
+{
+  return atomic_load_explicit(&buf->refcount, memory_order_acquire) > 1;
+}
+
+/** First byte of the packet. */
+static inline uint8_t *net_buffer_data(const struct net_buffer_s *buf)
+{
+  return buf->data + buf->begin;
+}
+
+/** Packet length in bytes. */
+static inline size_t net_buffer_len(const struct net_buffer_s *buf)
+{
+  return buf->end - buf->begin;
+}
+
+/** Bytes available in front of the packet. */
+static inline size_t net_buffer_headroom(const struct net_buffer_s *buf)
+{
+  return buf->begin;
+}
+
+/** Bytes available after the packet. */
+static inline size_t net_buffer_tailroom(const struct net_buffer_s *buf)
+{
+  return buf->size - buf->end;
+}
+
+/**
+ * Grow the packet at the front by @p n bytes (add a header).
+ * @return pointer to the new first byte, or NULL (nothing changed) when the
+ * headroom is smaller than @p n.
+ */
+static inline uint8_t *net_buffer_push(struct net_buffer_s *buf, size_t n)
+{
+  if (n > buf->begin)
+    return NULL;
+  buf->begin -= (uint32_t)n;
+  return buf->data + buf->begin;
+}
+
+/**
+ * Shrink the packet at the front by @p n bytes (strip a header).
+ * @return pointer to the stripped bytes (the old first byte), or NULL
+ * (nothing changed) when the packet is shorter than @p n.
+ */
+static inline uint8_t *net_buffer_pull(struct net_buffer_s *buf, size_t n)
+{
+  if (n > net_buffer_len(buf))
+    return NULL;
+  uint8_t *old = buf->data + buf->begin;
+  buf->begin += (uint32_t)n;
+  return old;
+}
+
+/**
+ * Grow the packet at the end by @p n bytes (append payload).
+ * @return pointer to the first appended byte, or NULL (nothing changed)
+ * when the tailroom is smaller than @p n.
+ */
+static inline uint8_t *net_buffer_put(struct net_buffer_s *buf, size_t n)
+{
+  if (n > net_buffer_tailroom(buf))
+    return NULL;
+  uint8_t *at = buf->data + buf->end;
+  buf->end += (uint32_t)n;
+  return at;
+}
+
+/** Cut the packet to @p len bytes if it is longer; returns 0 or -EINVAL. */
+static inline int net_buffer_trim(struct net_buffer_s *buf, size_t len)
+{
+  if (len > net_buffer_len(buf))
+    return -EINVAL;
+  buf->end = buf->begin + (uint32_t)len;
+  return 0;
+}
+
+/**
+ * Private copy of the packet [begin, end) into a buffer from @p pool with
+ * @p headroom bytes in front (offload metadata copied too).
+ * @return a new buffer with one reference, or NULL (pool exhausted, or
+ * the packet does not fit).
+ */
+struct net_buffer_s *net_buffer_copy(struct net_buffer_pool_s *pool,
+                                     const struct net_buffer_s *buf,
+                                     size_t headroom);
+
+/**
+ * Make *@p bufp safe to write: when shared, replace it by a private copy
+ * from the same pool with the same headroom and drop the caller's
+ * reference to the shared one.  Returns 0, or -ENOMEM (then *bufp is left
+ * untouched, still referenced).
+ */
+int net_buffer_make_writable(struct net_buffer_s **bufp);
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif

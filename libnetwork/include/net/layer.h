@@ -1,0 +1,193 @@
+/**
+ * @file net/layer.h
+ * @brief Layers: refcounted nodes of a stack tree that exchange tasks.
+ *
+ * A layer implementation embeds struct net_layer_s as its first member and
+ * gets back to its own structure with net_container_of().  Layers form a
+ * tree: the root sits at the medium (a device), leaves at applications.
+ * A parent holds a reference on each bound child; a child only has a weak
+ * pointer to its parent.  Layers talk to each other exclusively through
+ * tasks (net/task.h) delivered by the scheduler of the stack.
+ *
+ * Lifetime rules
+ * - A layer is born with one reference owned by its creator.
+ * - net_layer_bind() takes its own reference on the child on success; the
+ *   caller drops its reference either way when it no longer needs it.
+ * - Unbinding (explicitly, or because the parent is destroyed) makes the
+ *   child dangling: every task still queued to it, and every timer it
+ *   armed, is cancelled, tasks it sent that are not yet delivered are
+ *   cancelled, and its @c dangling handler runs.
+ * - When the last reference goes, the scheduler (in scheduler context,
+ *   never inside the refdec call) unbinds every child, calls the delegate's
+ *   @c release, then the handler's @c destroyed, exactly once.
+ *
+ * Serialisation: the scheduler never runs two handler methods of the same
+ * layer at the same time (task_handle, bound, unbound, dangling,
+ * child_context_adjust, context_changed, destroyed).  net_layer_bind() and
+ * net_layer_unbind() called from outside the parent's own handler wait for
+ * the parent to be idle on the threaded scheduler.
+ */
+#ifndef NET_LAYER_H_
+#define NET_LAYER_H_
+
+#include <net/types.h>
+#include <net/addr.h>
+#include <stdatomic.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+/**
+ * What a layer knows of its place in the stack: its own addresses, how
+ * many bytes of headers the layers below it will prepend (every buffer it
+ * allocates for sending must reserve that much headroom), and the largest
+ * packet it may hand to its parent.
+ */
+struct net_layer_context_s
+{
+  struct net_addr_s addr;
+  uint16_t prefix_size;
+  uint32_t mtu;
+};
+
+/** Handler methods of a layer type (a static const table per type). */
+struct net_layer_handler_s
+{
+  /** Short type name for logs, dumps and statistics ("ipv4"). */
+  const char *type_name;
+
+  /** Mandatory.  Free the layer's memory.  Children are already unbound
+      and every task involving the layer is gone. */
+  void (*destroyed)(struct net_layer_s *layer);
+
+  /** Mandatory.  Handle a delivered task: forward it, answer it, keep it
+      or net_task_destroy() it; never leak it. */
+  void (*task_handle)(struct net_layer_s *layer, struct net_task_s *task);
+
+  /** Optional.  A child asks to be bound with address @p addr (meaning
+      chosen by this layer: ethertype, protocol, port...).  Return 0 to
+      accept, a negative errno to refuse (e.g. -EADDRINUSE). */
+  int (*bound)(struct net_layer_s *layer, const void *addr,
+               struct net_layer_s *child);
+
+  /** Optional.  @p child was unbound (forget any demux entry for it). */
+  void (*unbound)(struct net_layer_s *layer, struct net_layer_s *child);
+
+  /** Optional.  This layer lost its parent (it may be bound again). */
+  void (*dangling)(struct net_layer_s *layer);
+
+  /** Optional.  Derive a child's context from ours: typically add our
+      header size to prefix_size, subtract it from mtu, set addresses.
+      @p cctx starts as a copy of our own context. */
+  void (*child_context_adjust)(const struct net_layer_s *layer,
+                               const struct net_layer_s *child,
+                               struct net_layer_context_s *cctx);
+
+  /** Optional.  Our context changed (after bind or a parent change). */
+  void (*context_changed)(struct net_layer_s *layer);
+
+  /** Optional.  Copy up to @p max counters into @p out; return how many
+      the layer has (may exceed @p max).  Called in scheduler context. */
+  size_t (*stats)(const struct net_layer_s *layer, struct net_stat_s *out,
+                  size_t max);
+};
+
+/**
+ * Base delegate vtable.  A layer type's delegate vtable embeds this as its
+ * first member and adds the events it reports.
+ */
+struct net_layer_delegate_vtable_s
+{
+  /** Optional.  The layer is being destroyed; drop what refers to it. */
+  void (*release)(void *delegate, struct net_layer_s *layer);
+};
+
+/** Scheduler-private per-layer state (do not touch). */
+struct net_layer_sched_s
+{
+  struct net_task_s *mbox_head;    /* queued tasks, FIFO */
+  struct net_task_s *mbox_tail;
+  struct net_task_s *timers;       /* armed timers targeting this layer */
+  struct net_layer_s *run_next;    /* run queue link */
+  atomic_uint state;               /* queued / running / destroying bits */
+  uint32_t generation;             /* bumped when the layer dangles */
+  void *backend;                   /* backend-specific (e.g. exec lock) */
+};
+
+struct net_layer_s
+{
+  atomic_uint refcount;
+  const struct net_layer_handler_s *handler;
+  struct net_scheduler_s *scheduler;
+  struct net_layer_s *parent;       /**< weak, NULL when not bound */
+  struct net_layer_s *children;     /**< first bound child */
+  struct net_layer_s *sibling_next; /**< next child of our parent */
+  struct net_layer_s *sibling_prev;
+  struct net_layer_context_s context;
+  void *delegate;
+  const struct net_layer_delegate_vtable_s *delegate_vtable;
+  struct net_layer_sched_s sched;
+};
+
+/**
+ * Initialise an embedded layer with one reference owned by the caller.
+ * Called by a layer factory before the layer is used.
+ * @return 0, or -EINVAL when @p handler lacks destroyed/task_handle or
+ * @p sched is NULL.
+ */
+int net_layer_init(struct net_layer_s *layer,
+                   const struct net_layer_handler_s *handler,
+                   struct net_scheduler_s *sched, void *delegate,
+                   const struct net_layer_delegate_vtable_s *delegate_vtable);
+
+/** Take a reference (any thread); returns @p layer. */
+struct net_layer_s *net_layer_refinc(struct net_layer_s *layer);
+
+/** Drop a reference (any thread).  The last one schedules destruction. */
+void net_layer_refdec(struct net_layer_s *layer);
+
+/**
+ * Bind @p child under @p parent with a parent-specific address.  The
+ * parent's @c bound may refuse.  On success the parent holds a reference
+ * on the child, the child's context is computed through the parent's
+ * @c child_context_adjust, and the child's @c context_changed runs.
+ * @return 0, -EBUSY (child already has a parent), -EXDEV (different
+ * schedulers), -ELOOP (child is an ancestor of parent), -EINVAL, or the
+ * parent's refusal.
+ */
+int net_layer_bind(struct net_layer_s *parent, const void *addr,
+                   struct net_layer_s *child);
+
+/**
+ * Unbind @p child from @p parent: the parent's @c unbound runs, the child
+ * becomes dangling (see file doc), the parent's reference is dropped.
+ * No-op when @p child is not a child of @p parent.
+ */
+void net_layer_unbind(struct net_layer_s *parent, struct net_layer_s *child);
+
+/** Unbind every child of @p parent. */
+void net_layer_unbind_all(struct net_layer_s *parent);
+
+/**
+ * Recompute the contexts of @p layer's children (recursively) after the
+ * layer changed its own context (e.g. an address was configured); each
+ * child's @c context_changed runs.
+ */
+void net_layer_context_changed(struct net_layer_s *layer);
+
+/** Counters of @p layer through its @c stats method (0 when it has none). */
+size_t net_layer_stats(const struct net_layer_s *layer, struct net_stat_s *out,
+                       size_t max);
+
+/** Type name of @p layer. */
+static inline const char *net_layer_type_name(const struct net_layer_s *layer)
+{
+  return layer->handler->type_name ? layer->handler->type_name : "?";
+}
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif

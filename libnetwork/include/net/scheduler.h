@@ -1,0 +1,175 @@
+/**
+ * @file net/scheduler.h
+ * @brief Schedulers: deliver tasks to layers, own clock, timers and pools.
+ *
+ * Guarantees every backend keeps:
+ * 1. a layer's handler methods never run concurrently with each other;
+ * 2. tasks from one source to one target are delivered in push order;
+ * 3. pushing (and allocating, and cancelling) a task is safe from any thread;
+ * 4. a timeout never fires before deadline - precision;
+ * 5. cancelling is safe at any time before delivery, and reports whether
+ *    the task was cancelled (then destroyed) or already delivered.
+ *
+ * Backends:
+ * - loop (schedulers/loop.c): one thread runs everything as a GSource
+ *   attached to a GMainContext, so a GLib application embeds the stack in
+ *   its own main loop.  Optional virtual clock for deterministic
+ *   simulation, optional direct dispatch.
+ * - threaded (schedulers/threaded.c): N worker threads; a layer with
+ *   pending tasks sits on a run queue and is run by one worker at a time,
+ *   in batches (actor model); independent layers run in parallel.
+ *
+ * "Scheduler context" means inside a handler method called by the
+ * scheduler (or a callback it runs).
+ */
+#ifndef NET_SCHEDULER_H_
+#define NET_SCHEDULER_H_
+
+#include <net/types.h>
+#include <glib.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+enum net_clock_e
+{
+  NET_CLOCK_MONOTONIC, /**< g_get_monotonic_time()-based, nanoseconds */
+  /** Loop backend only: time stands still while tasks are runnable and
+      jumps to the next deadline when nothing else is; starts at 0. */
+  NET_CLOCK_VIRTUAL,
+};
+
+/** Creation options; zero-initialise and set what you need. */
+struct net_scheduler_options_s
+{
+  enum net_clock_e clock;
+  /** Loop backend: run an idle target's handler right away when a task is
+      pushed from the scheduler thread (run-to-completion), at most
+      direct_depth nested levels; 0 disables direct dispatch. */
+  unsigned direct_depth;
+  /** Threaded backend: worker count; 0 = number of CPUs. */
+  unsigned workers;
+  /** Tasks a layer handles in one go before others get a turn (0 = 64). */
+  unsigned batch;
+  /** Upper bound on live tasks from net_scheduler_task_alloc (0 = 1<<20). */
+  size_t task_limit;
+  /** Packet pools: element counts (0 = defaults 4096 and 2048) and the
+      large buffer size (0 = 2048 + headroom; set 65536+ for offloads). */
+  size_t small_buffers;
+  size_t large_buffers;
+  size_t large_buffer_size;
+};
+
+/** Counters (see net_scheduler_stats()). */
+struct net_scheduler_stats_s
+{
+  uint64_t pushed;      /**< tasks pushed */
+  uint64_t delivered;   /**< tasks handed to task_handle */
+  uint64_t cancelled;   /**< tasks cancelled before delivery */
+  uint64_t timers_fired;
+  uint64_t direct;      /**< deliveries done by direct dispatch */
+  uint64_t alloc_failures; /**< task allocations refused (limit) */
+  size_t live_tasks;    /**< allocated from the scheduler, not yet freed */
+  size_t live_layers;   /**< initialised, not yet destroyed */
+};
+
+/**
+ * Create a loop scheduler attached to @p context (NULL: the thread-default
+ * main context).  The thread that iterates @p context is the scheduler
+ * thread.  @p options may be NULL.
+ */
+struct net_scheduler_s *net_scheduler_loop_create(
+  GMainContext *context, const struct net_scheduler_options_s *options);
+
+/** Create a threaded scheduler; workers start at once. */
+struct net_scheduler_s *net_scheduler_threaded_create(
+  const struct net_scheduler_options_s *options);
+
+/**
+ * Shut down and free: stops dispatching, cancels every queued and delayed
+ * task, destroys every layer whose last reference goes in the process,
+ * joins workers.  Layers still referenced by the caller are reported with
+ * a g_critical (a leak in the caller).  Call from outside scheduler
+ * context.
+ */
+void net_scheduler_destroy(struct net_scheduler_s *sched);
+
+/** Run until net_scheduler_quit() (loop: iterates its GMainContext;
+    threaded: waits). */
+void net_scheduler_run(struct net_scheduler_s *sched);
+
+/** Make net_scheduler_run() return (any thread). */
+void net_scheduler_quit(struct net_scheduler_s *sched);
+
+/**
+ * Dispatch until no task is runnable and no timer is due.  On a virtual
+ * clock the clock does not move.  Threaded backend: waits until every
+ * worker is idle.  Call from outside scheduler context.
+ */
+void net_scheduler_run_until_idle(struct net_scheduler_s *sched);
+
+/**
+ * Run for @p duration of scheduler time.  On a virtual clock this fires
+ * every timer up to now + duration in deadline order, jumping the clock,
+ * and returns as soon as that point is reached; on a real clock it
+ * dispatches (blocking in between) until the time has passed.
+ */
+void net_scheduler_run_for(struct net_scheduler_s *sched, net_time_t duration);
+
+/** Current time on the scheduler's clock (any thread). */
+net_time_t net_scheduler_time(const struct net_scheduler_s *sched);
+
+/**
+ * Cancel a pushed task that was not delivered yet (any thread).
+ * @return true if it was cancelled (the scheduler destroyed it), false if
+ * it was already delivered, is being delivered, or was never pushed.
+ */
+bool net_scheduler_task_cancel(struct net_scheduler_s *sched,
+                               struct net_task_s *task);
+
+/**
+ * Watch @p fd for @p events (G_IO_IN, G_IO_OUT...).  When ready, @p layer
+ * gets a NOTIFICATION with opcode NET_OP_FD_READY and arg = ready events,
+ * and the watch pauses until net_scheduler_fd_rearm(), so a layer drains
+ * the fd at its own pace.  The watch holds no reference on the layer: the
+ * layer must remove it (net_scheduler_fd_unwatch) before it is destroyed.
+ * @return a watch handle, or NULL on error.
+ */
+struct net_fd_watch_s *net_scheduler_fd_watch(struct net_scheduler_s *sched,
+                                              struct net_layer_s *layer,
+                                              int fd, GIOCondition events);
+
+/** Resume a paused watch (from the layer's handler). */
+void net_scheduler_fd_rearm(struct net_fd_watch_s *watch);
+
+/** Stop watching and free the handle. */
+void net_scheduler_fd_unwatch(struct net_fd_watch_s *watch);
+
+/** The scheduler's pool of small buffers (ACKs, ARP, control). */
+struct net_buffer_pool_s *net_scheduler_small_pool(struct net_scheduler_s *sched);
+
+/** The scheduler's pool of large buffers (data, full frames). */
+struct net_buffer_pool_s *net_scheduler_large_pool(struct net_scheduler_s *sched);
+
+/**
+ * Allocate a buffer able to hold @p headroom + @p size bytes from the
+ * smallest pool that fits, with begin = end = headroom.
+ * @return NULL when no pool fits or the pool is exhausted.
+ */
+struct net_buffer_s *net_scheduler_buffer_alloc(struct net_scheduler_s *sched,
+                                                size_t headroom, size_t size);
+
+/** Buffer for a packet sent by @p layer: headroom is its context prefix. */
+struct net_buffer_s *net_layer_buffer_alloc(struct net_layer_s *layer,
+                                            size_t size);
+
+/** Snapshot of the scheduler's counters (any thread). */
+void net_scheduler_stats(const struct net_scheduler_s *sched,
+                         struct net_scheduler_stats_s *stats);
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif

@@ -1,0 +1,14 @@
+# libnetwork/: the core (no protocol knowledge) and the scheduler backends.
+libnetwork_la_SOURCES += \
+	libnetwork/addr.c \
+	libnetwork/checksum.c
+
+netinclude_HEADERS += \
+	libnetwork/include/net/types.h \
+	libnetwork/include/net/addr.h \
+	libnetwork/include/net/buffer.h \
+	libnetwork/include/net/checksum.h \
+	libnetwork/include/net/device.h \
+	libnetwork/include/net/layer.h \
+	libnetwork/include/net/scheduler.h \
+	libnetwork/include/net/task.h
