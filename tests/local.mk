@@ -19,3 +19,11 @@ TSAN_TESTS =
 print-tsan-tests:
 	@echo $(TSAN_TESTS)
 .PHONY: print-tsan-tests
+
+# Public headers compile standalone.
+TESTS += tests/headers.sh
+dist_check_SCRIPTS += tests/headers.sh
+AM_TESTS_ENVIRONMENT += \
+	CC='$(CC)'; GLIB_CFLAGS='$(GLIB_CFLAGS)'; \
+	NET_PUBLIC_HEADERS='$(netinclude_HEADERS) $(netlayerinclude_HEADERS) $(netdevinclude_HEADERS)'; \
+	export CC GLIB_CFLAGS NET_PUBLIC_HEADERS;
