@@ -20,3 +20,4 @@ check_PROGRAMS += tests/core/test_buffer
 TESTS += tests/core/test_buffer
 tests_core_test_buffer_CFLAGS = $(NET_TEST_CFLAGS)
 tests_core_test_buffer_LDADD = $(NET_TEST_LIBS)
+TSAN_TESTS += tests/core/test_buffer
