@@ -21,3 +21,10 @@ TESTS += tests/core/test_buffer
 tests_core_test_buffer_CFLAGS = $(NET_TEST_CFLAGS)
 tests_core_test_buffer_LDADD = $(NET_TEST_LIBS)
 TSAN_TESTS += tests/core/test_buffer
+
+check_PROGRAMS += tests/core/test_addr tests/core/test_checksum
+TESTS += tests/core/test_addr tests/core/test_checksum
+tests_core_test_addr_CFLAGS = $(NET_TEST_CFLAGS)
+tests_core_test_addr_LDADD = $(NET_TEST_LIBS)
+tests_core_test_checksum_CFLAGS = $(NET_TEST_CFLAGS)
+tests_core_test_checksum_LDADD = $(NET_TEST_LIBS)
