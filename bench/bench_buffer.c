@@ -14,7 +14,7 @@
 #include <string.h>
 #include <time.h>
 
-enum { BURST = 64 };
+enum { BURST = 64, MAX_THREADS = 2 };
 
 struct run_s
 {
@@ -96,9 +96,11 @@ static double now(void)
 static double measure(struct net_buffer_pool_s *pool, size_t size,
                       size_t ops, bool burst, unsigned nthreads)
 {
-  struct run_s runs[2];
-  pthread_t threads[2];
+  struct run_s runs[MAX_THREADS];
+  pthread_t threads[MAX_THREADS];
 
+  if (nthreads > MAX_THREADS)
+    nthreads = MAX_THREADS;
   for (unsigned t = 0; t < nthreads; t++)
     runs[t] = (struct run_s){ .pool = pool, .size = size, .ops = ops,
                               .burst = burst };
@@ -128,7 +130,7 @@ int main(int argc, char **argv)
          "pool ops/s", "malloc ops/s", "ratio");
   for (unsigned s = 0; s < 2; s++)
     for (unsigned b = 0; b < 2; b++)
-      for (unsigned nthreads = 1; nthreads <= 2; nthreads++)
+      for (unsigned nthreads = 1; nthreads <= MAX_THREADS; nthreads++)
         {
           struct net_buffer_pool_s *pool =
             net_buffer_pool_create("bench", sizes[s], 2 * BURST * nthreads);
