@@ -28,3 +28,5 @@ tests_core_test_addr_CFLAGS = $(NET_TEST_CFLAGS)
 tests_core_test_addr_LDADD = $(NET_TEST_LIBS)
 tests_core_test_checksum_CFLAGS = $(NET_TEST_CFLAGS)
 tests_core_test_checksum_LDADD = $(NET_TEST_LIBS)
+
+EXTRA_DIST += doc/buffers.md
