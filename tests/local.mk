@@ -15,7 +15,6 @@ EXTRA_DIST += \
 
 # Suites worth running under ThreadSanitizer (CI runs exactly these in its
 # TSan build); areas append the tests that exercise threads.
-TSAN_TESTS =
 print-tsan-tests:
 	@echo $(TSAN_TESTS)
 .PHONY: print-tsan-tests
