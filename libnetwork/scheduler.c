@@ -28,6 +28,7 @@
 #define G_LOG_DOMAIN NET_LOG_DOMAIN
 
 #include "scheduler_private.h"
+#include "fd_watch.h"
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
@@ -44,6 +45,11 @@ net_time_t net_sched_monotonic_ns(void)
   struct timespec ts;
   clock_gettime(CLOCK_MONOTONIC, &ts);
   return (net_time_t)ts.tv_sec * NET_NSEC_PER_SEC + (net_time_t)ts.tv_nsec;
+}
+
+struct net_scheduler_s *net_scheduler_current(void)
+{
+  return net_sched_tls.sched;
 }
 
 net_time_t net_scheduler_time(const struct net_scheduler_s *sched)
