@@ -18,7 +18,7 @@
  *
  * Memory: one buffer is one allocation (header and storage together, the
  * storage cache-line aligned), made the first time the pool needs it and
- * recycled through the pool's free list afterwards.  Buffer bytes are not
+ * recycled through per-thread caches and the pool's free list afterwards.  Buffer bytes are not
  * cleared on allocation.  See doc/buffers.md.
  */
 #ifndef NET_BUFFER_H_
@@ -80,7 +80,12 @@ struct net_buffer_pool_stats_s
  * buffer it handed out was released.
  * @param name short static-or-copied label for logs (copied; NULL allowed).
  * @return the pool, or NULL if the arguments are invalid (size 0 or over
- * 16 MiB, capacity 0: g_critical) or memory is short.
+ * 16 MiB, capacity 0 or over 2^30: g_critical) or memory is short.
+ *
+ * At most @p capacity buffers are out at any time.  Free buffers are
+ * cached per thread (up to 32 per thread that uses the pool) and not
+ * stolen across threads, so the memory held is bounded by
+ * (@p capacity + 32 x threads) x (@p buffer_size + 64).
  */
 struct net_buffer_pool_s *net_buffer_pool_create(const char *name,
                                                  size_t buffer_size,
@@ -107,7 +112,10 @@ size_t net_buffer_pool_buffer_size(const struct net_buffer_pool_s *pool);
 /** Label given at creation (for logs and dumps). */
 const char *net_buffer_pool_name(const struct net_buffer_pool_s *pool);
 
-/** Consistent snapshot of the pool's counters (safe from any thread). */
+/**
+ * The pool's counters (safe from any thread).  Each counter is exact;
+ * while other threads allocate, they are read one after the other.
+ */
 void net_buffer_pool_stats(const struct net_buffer_pool_s *pool,
                            struct net_buffer_pool_stats_s *stats);
 
