@@ -46,3 +46,5 @@ tests_core_test_layer_LDADD = $(NET_TEST_LIBS)
 tests_core_test_sched_SOURCES = tests/core/test_sched.c $(CORE_TEST_SUPPORT)
 tests_core_test_sched_CFLAGS = $(NET_TEST_CFLAGS)
 tests_core_test_sched_LDADD = $(NET_TEST_LIBS)
+
+EXTRA_DIST += doc/buffers.md
