@@ -15,6 +15,11 @@
  * Thread safety: reference counting and pool allocation/release are safe
  * from any thread.  The bytes and the begin/end offsets belong to whoever
  * holds the only reference (or, read-only, to every holder).
+ *
+ * Memory: one buffer is one allocation (header and storage together, the
+ * storage cache-line aligned), made the first time the pool needs it and
+ * recycled through the pool's free list afterwards.  Buffer bytes are not
+ * cleared on allocation.  See doc/buffers.md.
  */
 #ifndef NET_BUFFER_H_
 #define NET_BUFFER_H_
@@ -63,7 +68,8 @@ struct net_buffer_pool_stats_s
   size_t in_use;        /**< buffers currently allocated */
   size_t high_water;    /**< maximum in_use ever seen */
   uint64_t allocs;      /**< successful allocations */
-  uint64_t failures;    /**< allocations refused: pool exhausted */
+  uint64_t failures;    /**< allocations refused: pool exhausted, request
+                             larger than buffer_size, or out of memory */
 };
 
 /**
@@ -72,28 +78,47 @@ struct net_buffer_pool_stats_s
  * steady state does no malloc.  The pool is refcounted: it lives until
  * net_buffer_pool_refdec() dropped the creator's reference and every
  * buffer it handed out was released.
+ * @param name short static-or-copied label for logs (copied; NULL allowed).
  * @return the pool, or NULL if the arguments are invalid (size 0 or over
- * 16 MiB, capacity 0).
+ * 16 MiB, capacity 0: g_critical) or memory is short.
  */
 struct net_buffer_pool_s *net_buffer_pool_create(const char *name,
                                                  size_t buffer_size,
                                                  size_t capacity);
 
+/**
+ * Take one more reference on @p pool; returns @p pool.  Valid as long as
+ * the pool is alive: while a reference is held or one of its buffers is
+ * (so a holder of a buffer may take a reference through @c buf->pool).
+ */
 struct net_buffer_pool_s *net_buffer_pool_refinc(struct net_buffer_pool_s *pool);
+
+/**
+ * Drop a pool reference (NULL is ignored).  When it was the last one and
+ * no buffer is outstanding the pool is freed now; otherwise it is freed
+ * by the release of its last buffer.  A refdec without a reference is
+ * reported with g_critical and ignored.  Any thread.
+ */
 void net_buffer_pool_refdec(struct net_buffer_pool_s *pool);
 
 /** Element size of the pool's buffers. */
 size_t net_buffer_pool_buffer_size(const struct net_buffer_pool_s *pool);
 
-/** Snapshot of the pool's counters (safe from any thread). */
+/** Label given at creation (for logs and dumps). */
+const char *net_buffer_pool_name(const struct net_buffer_pool_s *pool);
+
+/** Consistent snapshot of the pool's counters (safe from any thread). */
 void net_buffer_pool_stats(const struct net_buffer_pool_s *pool,
                            struct net_buffer_pool_stats_s *stats);
 
 /**
  * Take a buffer from @p pool with an empty packet starting @p headroom
- * bytes in (begin = end = headroom).
+ * bytes in (begin = end = headroom), offload metadata cleared.  The
+ * headroom is normally the @c prefix_size of the sending layer's context.
+ * Any thread.
  * @return a buffer holding one reference, or NULL when the pool is
- * exhausted or headroom exceeds the buffer size (counted as a failure).
+ * exhausted, headroom exceeds the buffer size or memory is short (counted
+ * as a failure).
  */
 struct net_buffer_s *net_buffer_alloc(struct net_buffer_pool_s *pool,
                                       size_t headroom);
@@ -105,7 +130,12 @@ static inline struct net_buffer_s *net_buffer_refinc(struct net_buffer_s *buf)
   return buf;
 }
 
-/** Drop a reference; the last one returns the buffer to its pool. */
+/**
+ * Drop a reference; the last one returns the buffer to its pool (and may
+ * free the pool, see net_buffer_pool_refdec()).  NULL is ignored.  A
+ * refdec on a buffer with no reference left is reported with g_critical
+ * and ignored.  Any thread.
+ */
 void net_buffer_refdec(struct net_buffer_s *buf);
 
 /** True when someone else holds a reference too (bytes are read-only). */
@@ -192,7 +222,8 @@ static inline int net_buffer_trim(struct net_buffer_s *buf, size_t len)
  * Private copy of the packet [begin, end) into a buffer from @p pool with
  * @p headroom bytes in front (offload metadata copied too).
  * @return a new buffer with one reference, or NULL (pool exhausted, or
- * the packet does not fit).
+ * headroom + packet length exceed the pool's buffer size; both counted as
+ * failures of @p pool).
  */
 struct net_buffer_s *net_buffer_copy(struct net_buffer_pool_s *pool,
                                      const struct net_buffer_s *buf,
