@@ -3,13 +3,15 @@
    filters by destination MAC, builds and pads outgoing frames, and lends
    every frame in and out to mirror children (the dumper) by reference. */
 #include <config.h>
+
+#define G_LOG_DOMAIN NET_LOG_DOMAIN
+
 #include <net/layer/ethernet.h>
 #include <net/buffer.h>
 #include <net/scheduler.h>
 #include <glib.h>
 #include <string.h>
 
-#define G_LOG_DOMAIN NET_LOG_DOMAIN
 
 /* Counters, in the order the stats method reports them. */
 enum eth_stat_e
@@ -392,7 +394,7 @@ static void eth_send(struct eth_s *e, struct net_task_s *task)
      into the headroom and the padding after the end, so a shared buffer
      (or one without the room) is replaced by a private copy. */
   if (net_buffer_is_shared(buf)
-      || net_buffer_headroom(buf) < NET_ETHERNET_HEADER_LEN + e->device_header
+      || net_buffer_headroom(buf) < (size_t)NET_ETHERNET_HEADER_LEN + e->device_header
       || net_buffer_tailroom(buf) < pad)
     {
       buf = tx_private_copy(e, buf, pad);

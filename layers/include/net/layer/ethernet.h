@@ -47,6 +47,7 @@
 #define NET_LAYER_ETHERNET_H_
 
 #include <net/layer.h>
+#include <net/buffer.h>
 #include <net/task.h>
 #include <net/device.h>
 
