@@ -26,7 +26,9 @@ examples_netdump_LDADD = libnetwork.la $(GLIB_LIBS) -lpthread
 # device, the dumper layer, the TAP device (skips without root).
 DEVICES_TESTS = \
 	tests/devices/test_dump_decode \
-	tests/devices/test_ethernet
+	tests/devices/test_ethernet \
+	tests/devices/test_pair \
+	tests/devices/test_dumper
 check_PROGRAMS += $(DEVICES_TESTS)
 TESTS += $(DEVICES_TESTS)
 EXTRA_DIST += \
@@ -36,4 +38,8 @@ tests_devices_test_dump_decode_CFLAGS = $(NET_TEST_CFLAGS)
 tests_devices_test_dump_decode_LDADD = $(NET_TEST_LIBS)
 tests_devices_test_ethernet_CFLAGS = $(NET_TEST_CFLAGS)
 tests_devices_test_ethernet_LDADD = $(NET_TEST_LIBS)
-CLEANFILES += test_dump_decode-*.pcap
+tests_devices_test_pair_CFLAGS = $(NET_TEST_CFLAGS)
+tests_devices_test_pair_LDADD = $(NET_TEST_LIBS)
+tests_devices_test_dumper_CFLAGS = $(NET_TEST_CFLAGS)
+tests_devices_test_dumper_LDADD = $(NET_TEST_LIBS)
+CLEANFILES += test_dump_decode-*.pcap test_dumper-*.pcap

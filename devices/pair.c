@@ -341,7 +341,7 @@ static const char *const pair_stat_names[] = {
 static size_t pair_driver_stats(void *driver, struct net_stat_s *out, size_t max)
 {
   struct pair_end_s *end = driver;
-  struct net_pair_stats_s s;
+  struct net_pair_stats_s s = { 0 };
   net_pair_stats(&end->dev, &s);
   const uint64_t values[] = {
     s.sent, s.delivered, s.lost, s.duplicated, s.reordered, s.dropped_mtu,

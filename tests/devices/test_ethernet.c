@@ -312,6 +312,7 @@ START_TEST(test_transmit_drops)
   /* Driver errors are counted by kind. */
   drv.result = -EAGAIN;
   rec_send(ip_child, other_mac, NULL, 10);
+  net_scheduler_run_until_idle(sched);
   drv.result = -EIO;
   rec_send(ip_child, other_mac, NULL, 10);
   net_scheduler_run_until_idle(sched);

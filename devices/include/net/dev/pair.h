@@ -25,6 +25,13 @@
  * Frames with the same arrival time arrive in the order they were sent.
  * Every frame draws the same count of random numbers whatever happens to
  * it, so changing one rate does not reshuffle the others' sequences.
+ *
+ * A delayed frame is delivered by a timer of the receiving layer, so a
+ * layer with frames on their way to it lives (at most the delay) until
+ * they arrived, even when its last user reference is gone; while no
+ * layer exists at an end, frames sent to it are dropped
+ * (dropped_no_peer).  The MTU of a layer created on an end defaults to the
+ * wire MTU of that end's direction (else 1500).
  */
 #ifndef NET_DEV_PAIR_H_
 #define NET_DEV_PAIR_H_
