@@ -18,10 +18,6 @@ netdevinclude_HEADERS += \
 	devices/include/net/dev/pair.h \
 	devices/include/net/dev/tap.h
 
-bin_PROGRAMS += examples/netdump
-examples_netdump_SOURCES = examples/netdump.c
-examples_netdump_LDADD = libnetwork.la $(GLIB_LIBS) -lpthread
-
 # Tests: pure decoders, the Ethernet layer over a fake driver, the pair
 # device, the dumper layer, the TAP device (skips without root).
 DEVICES_TESTS = \
