@@ -26,7 +26,9 @@ static int hex_digit(char c)
 
 int net_mac_parse(const char *text, uint8_t mac[NET_MAC_LEN])
 {
-  if (!text || strlen(text) != 17)
+  uint8_t parsed[NET_MAC_LEN];
+
+  if (!text || !mac || strlen(text) != 17)
     return -EINVAL;
   for (unsigned i = 0; i < NET_MAC_LEN; i++)
     {
@@ -34,8 +36,11 @@ int net_mac_parse(const char *text, uint8_t mac[NET_MAC_LEN])
       int hi = hex_digit(p[0]), lo = hex_digit(p[1]);
       if (hi < 0 || lo < 0 || (i < NET_MAC_LEN - 1 && p[2] != ':'))
         return -EINVAL;
-      mac[i] = (uint8_t)(hi << 4 | lo);
+      parsed[i] = (uint8_t)(hi << 4 | lo);
     }
+  /* Only a complete address is stored: a caller's previous value
+     survives a typo. */
+  memcpy(mac, parsed, NET_MAC_LEN);
   return 0;
 }
 
@@ -46,16 +51,20 @@ char *net_ipv4_format(uint32_t addr, char *out)
   return out;
 }
 
-/* Strict decimal: 1 to 3 digits, no sign, no leading junk, value <= max. */
+/* Strict decimal: 1 to 3 digits, no sign, no leading junk, value <= max,
+   no leading zero ("010" is 8 to inet_aton() and 10 to others: refusing
+   it, as inet_pton() does, keeps one text from meaning two addresses). */
 static const char *parse_dec(const char *p, unsigned max, unsigned *value)
 {
+  const char *start = p;
   unsigned v = 0, digits = 0;
   while (*p >= '0' && *p <= '9' && digits < 3)
     {
       v = v * 10 + (unsigned)(*p++ - '0');
       digits++;
     }
-  if (digits == 0 || v > max || (*p >= '0' && *p <= '9'))
+  if (digits == 0 || v > max || (*p >= '0' && *p <= '9')
+      || (digits > 1 && *start == '0'))
     return NULL;
   *value = v;
   return p;

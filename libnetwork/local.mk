@@ -1,7 +1,14 @@
 # libnetwork/: the core (no protocol knowledge) and the scheduler backends.
 libnetwork_la_SOURCES += \
 	libnetwork/addr.c \
-	libnetwork/checksum.c
+	libnetwork/checksum.c \
+	libnetwork/layer.c \
+	libnetwork/task.c \
+	libnetwork/scheduler.c \
+	libnetwork/scheduler_private.h \
+	libnetwork/fd_watch.c \
+	libnetwork/fd_watch.h \
+	schedulers/loop.c
 
 netinclude_HEADERS += \
 	libnetwork/include/net/types.h \
@@ -21,3 +28,23 @@ TESTS += tests/core/test_buffer
 tests_core_test_buffer_CFLAGS = $(NET_TEST_CFLAGS)
 tests_core_test_buffer_LDADD = $(NET_TEST_LIBS)
 TSAN_TESTS += tests/core/test_buffer
+
+check_PROGRAMS += tests/core/test_addr tests/core/test_checksum
+TESTS += tests/core/test_addr tests/core/test_checksum
+tests_core_test_addr_CFLAGS = $(NET_TEST_CFLAGS)
+tests_core_test_addr_LDADD = $(NET_TEST_LIBS)
+tests_core_test_checksum_CFLAGS = $(NET_TEST_CFLAGS)
+tests_core_test_checksum_LDADD = $(NET_TEST_LIBS)
+
+# --- core: layers, tasks, schedulers ---
+CORE_TEST_SUPPORT = tests/core/tlayer.c tests/core/tlayer.h
+check_PROGRAMS += tests/core/test_layer tests/core/test_sched
+TESTS += tests/core/test_layer tests/core/test_sched
+tests_core_test_layer_SOURCES = tests/core/test_layer.c $(CORE_TEST_SUPPORT)
+tests_core_test_layer_CFLAGS = $(NET_TEST_CFLAGS)
+tests_core_test_layer_LDADD = $(NET_TEST_LIBS)
+tests_core_test_sched_SOURCES = tests/core/test_sched.c $(CORE_TEST_SUPPORT)
+tests_core_test_sched_CFLAGS = $(NET_TEST_CFLAGS)
+tests_core_test_sched_LDADD = $(NET_TEST_LIBS)
+
+EXTRA_DIST += doc/buffers.md

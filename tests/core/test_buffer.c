@@ -759,6 +759,90 @@ START_TEST(test_threaded_last_release)
 }
 END_TEST
 
+struct exit_arg_s
+{
+  struct net_buffer_pool_s *pool;
+  struct net_buffer_s *bufs[4];
+};
+
+static void *alloc_release_exit(void *arg)
+{
+  struct exit_arg_s *a = arg;
+  for (int i = 0; i < 4; i++)
+    a->bufs[i] = net_buffer_alloc(a->pool, 0);
+  /* Released on this thread: they wait in its cache until it exits. */
+  for (int i = 0; i < 4; i++)
+    net_buffer_refdec(a->bufs[i]);
+  return NULL;
+}
+
+START_TEST(test_thread_exit_returns_cache)
+{
+  /* A thread caches the pool's only 4 buffers and exits: they must come
+     back to the pool, not be stranded (nor replaced by new memory). */
+  struct exit_arg_s a = { .pool = net_buffer_pool_create("exit", 128, 4) };
+  pthread_t t;
+  ck_assert_int_eq(pthread_create(&t, NULL, alloc_release_exit, &a), 0);
+  pthread_join(t, NULL);
+  for (int i = 0; i < 4; i++)
+    ck_assert_ptr_nonnull(a.bufs[i]);
+
+  struct net_buffer_s *mine[4];
+  for (int i = 0; i < 4; i++)
+    {
+      mine[i] = net_buffer_alloc(a.pool, 0);
+      ck_assert_ptr_nonnull(mine[i]);
+      bool known = false;
+      for (int j = 0; j < 4; j++)
+        known |= mine[i] == a.bufs[j];
+      ck_assert_msg(known, "buffer %d is new memory", i);
+    }
+  ck_assert_ptr_null(net_buffer_alloc(a.pool, 0));
+  struct net_buffer_pool_stats_s s = stats_of(a.pool);
+  ck_assert_uint_eq(s.allocs, 8);
+  ck_assert_uint_eq(s.in_use, 4);
+  ck_assert_uint_eq(s.high_water, 4);
+  for (int i = 0; i < 4; i++)
+    net_buffer_refdec(mine[i]);
+  net_buffer_pool_refdec(a.pool);
+}
+END_TEST
+
+START_TEST(test_many_pools_one_thread)
+{
+  /* More pools than a thread's fast lookup table, used round-robin,
+     destroyed in a scrambled order and replaced: stale table entries of
+     dead pools must never be used (ASan/Valgrind watch). */
+  enum { NPOOLS = 20, ROUNDS = 50 };
+  struct net_buffer_pool_s *pools[NPOOLS];
+  for (int i = 0; i < NPOOLS; i++)
+    pools[i] = net_buffer_pool_create("many", 64 + (size_t)i, 3);
+  for (int r = 0; r < ROUNDS; r++)
+    {
+      for (int i = 0; i < NPOOLS; i++)
+        {
+          struct net_buffer_s *buf = net_buffer_alloc(pools[i], 0);
+          ck_assert_ptr_nonnull(buf);
+          ck_assert_uint_eq(buf->size, 64 + (size_t)i);
+          ck_assert_ptr_eq(buf->pool, pools[i]);
+          net_buffer_refdec(buf);
+        }
+      /* Replace one pool per round. */
+      int victim = (r * 7) % NPOOLS;
+      net_buffer_pool_refdec(pools[victim]);
+      pools[victim] = net_buffer_pool_create("many", 64 + (size_t)victim, 3);
+    }
+  for (int i = 0; i < NPOOLS; i++)
+    {
+      struct net_buffer_pool_stats_s s = stats_of(pools[i]);
+      ck_assert_uint_eq(s.in_use, 0);
+      ck_assert_uint_le(s.high_water, 1);
+      net_buffer_pool_refdec(pools[i]);
+    }
+  ck_assert_uint_eq(criticals, 0);
+}
+END_TEST
+
 static Suite *buffer_suite(void)
 {
   Suite *s = suite_create("buffer");
@@ -799,6 +883,8 @@ static Suite *buffer_suite(void)
   tcase_set_timeout(tc, 300);
   tcase_add_test(tc, test_threaded_stress);
   tcase_add_test(tc, test_threaded_last_release);
+  tcase_add_test(tc, test_thread_exit_returns_cache);
+  tcase_add_test(tc, test_many_pools_one_thread);
   suite_add_tcase(s, tc);
   return s;
 }

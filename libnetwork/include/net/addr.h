@@ -44,7 +44,11 @@ extern const uint8_t net_mac_broadcast[NET_MAC_LEN];
 /** Format "aa:bb:cc:dd:ee:ff" into @p out (at least 18 bytes); returns out. */
 char *net_mac_format(const uint8_t mac[NET_MAC_LEN], char *out);
 
-/** Parse "aa:bb:cc:dd:ee:ff"; returns 0 or -EINVAL. */
+/**
+ * Parse "aa:bb:cc:dd:ee:ff" (two hex digits per octet, either case, ':'
+ * only, nothing before or after); returns 0 or -EINVAL (NULL argument or
+ * malformed text: @p mac is then left untouched).
+ */
 int net_mac_parse(const char *text, uint8_t mac[NET_MAC_LEN]);
 
 /** Format a host-order IPv4 address as dotted quad into @p out (>= 16 bytes). */
@@ -53,7 +57,9 @@ char *net_ipv4_format(uint32_t addr, char *out);
 /**
  * Parse "a.b.c.d" or "a.b.c.d/len" into a host-order address and a prefix
  * length (32 when absent; @p prefix_len may be NULL when no prefix is
- * allowed).  Returns 0 or -EINVAL.
+ * allowed).  Each number is plain decimal without sign or leading zero
+ * (as inet_pton(), unlike inet_aton() which reads "010" as octal); nothing
+ * may follow.  Returns 0 or -EINVAL (outputs then left untouched).
  */
 int net_ipv4_parse(const char *text, uint32_t *addr, unsigned *prefix_len);
 

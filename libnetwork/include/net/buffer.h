@@ -18,7 +18,7 @@
  *
  * Memory: one buffer is one allocation (header and storage together, the
  * storage cache-line aligned), made the first time the pool needs it and
- * recycled through the pool's free list afterwards.  Buffer bytes are not
+ * recycled through per-thread caches and the pool's free list afterwards.  Buffer bytes are not
  * cleared on allocation.  See doc/buffers.md.
  */
 #ifndef NET_BUFFER_H_
@@ -43,9 +43,13 @@ enum net_buffer_offload_e
   NET_BUFFER_GSO_TCPV4 = 1u << 2,
 };
 
+/**
+ * A packet buffer.  Layers read and write @c begin / @c end through the
+ * inline helpers below; @c data[begin, end) is the packet.
+ */
 struct net_buffer_s
 {
-  atomic_uint refcount;
+  atomic_uint refcount;   /**< holders; use net_buffer_refinc/refdec */
   uint32_t size;          /**< capacity of data[] */
   uint32_t begin;         /**< offset of the first packet byte */
   uint32_t end;           /**< offset one past the last packet byte */
@@ -53,10 +57,10 @@ struct net_buffer_s
   struct net_buffer_s *next;      /**< pool free list link (private) */
   /* Offload metadata, relative to begin at the time it was set by the
      device, meaningful only with the matching flag. */
-  uint32_t offload_flags;
-  uint16_t csum_start;
-  uint16_t csum_offset;
-  uint16_t gso_size;
+  uint32_t offload_flags; /**< mask of enum net_buffer_offload_e */
+  uint16_t csum_start;    /**< CSUM_PARTIAL: where summing starts */
+  uint16_t csum_offset;   /**< CSUM_PARTIAL: checksum field, from csum_start */
+  uint16_t gso_size;      /**< GSO_TCPV4: payload bytes per segment */
   uint8_t *data;          /**< storage, @c size bytes */
 };
 
@@ -78,9 +82,16 @@ struct net_buffer_pool_stats_s
  * steady state does no malloc.  The pool is refcounted: it lives until
  * net_buffer_pool_refdec() dropped the creator's reference and every
  * buffer it handed out was released.
- * @param name short static-or-copied label for logs (copied; NULL allowed).
+ * @param name short label for logs (copied; NULL gives "buffers").
+ * @param buffer_size bytes of storage per buffer (headroom included).
+ * @param capacity maximum number of buffers out at the same time.
  * @return the pool, or NULL if the arguments are invalid (size 0 or over
- * 16 MiB, capacity 0: g_critical) or memory is short.
+ * 16 MiB, capacity 0 or over 2^30: g_critical) or memory is short.
+ *
+ * At most @p capacity buffers are out at any time.  Free buffers are
+ * cached per thread (up to 32 per thread that uses the pool) and not
+ * stolen across threads, so the memory held is bounded by
+ * (@p capacity + 32 x threads) x (@p buffer_size + 64).
  */
 struct net_buffer_pool_s *net_buffer_pool_create(const char *name,
                                                  size_t buffer_size,
@@ -107,7 +118,10 @@ size_t net_buffer_pool_buffer_size(const struct net_buffer_pool_s *pool);
 /** Label given at creation (for logs and dumps). */
 const char *net_buffer_pool_name(const struct net_buffer_pool_s *pool);
 
-/** Consistent snapshot of the pool's counters (safe from any thread). */
+/**
+ * The pool's counters (safe from any thread).  Each counter is exact;
+ * while other threads allocate, they are read one after the other.
+ */
 void net_buffer_pool_stats(const struct net_buffer_pool_s *pool,
                            struct net_buffer_pool_stats_s *stats);
 

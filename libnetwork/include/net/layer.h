@@ -110,9 +110,12 @@ struct net_layer_sched_s
   struct net_task_s *mbox_tail;
   struct net_task_s *timers;       /* armed timers targeting this layer */
   struct net_layer_s *run_next;    /* run queue link */
-  atomic_uint state;               /* queued / running / destroying bits */
+  atomic_uint state;               /* queued / running / pending bits */
+  atomic_uint lock;                /* spinlock over mailbox, state, owner */
   uint32_t generation;             /* bumped when the layer dangles */
-  void *backend;                   /* backend-specific (e.g. exec lock) */
+  unsigned exec_depth;             /* nested acquisitions by the owner */
+  const void *owner;               /* thread running the layer, or NULL */
+  struct net_layer_context_s pending_context; /* set while busy, applied later */
 };
 
 struct net_layer_s

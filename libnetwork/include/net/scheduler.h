@@ -117,6 +117,13 @@ void net_scheduler_run_until_idle(struct net_scheduler_s *sched);
  */
 void net_scheduler_run_for(struct net_scheduler_s *sched, net_time_t duration);
 
+/**
+ * The scheduler whose context the calling thread is in (running one of
+ * its handlers, timers or fd callbacks), or NULL.  Lets a layer assert it
+ * runs where it should, and a library call tell handler context apart.
+ */
+struct net_scheduler_s *net_scheduler_current(void);
+
 /** Current time on the scheduler's clock (any thread). */
 net_time_t net_scheduler_time(const struct net_scheduler_s *sched);
 

@@ -1,0 +1,75 @@
+/* File descriptor watches shared by the scheduler backends (fd_watch.h). */
+#include <config.h>
+
+#define G_LOG_DOMAIN NET_LOG_DOMAIN
+
+#include "fd_watch.h"
+#include <stdlib.h>
+
+struct net_fd_watch_s *net_fd_watch_new(struct net_scheduler_s *sched,
+                                        struct net_layer_s *layer, int fd,
+                                        GIOCondition events)
+{
+  struct net_fd_watch_s *w = calloc(1, sizeof(*w));
+  if (!w)
+    return NULL;
+  w->sched = sched;
+  w->layer = layer;
+  w->fd = fd;
+  w->events = events;
+  atomic_init(&w->refs, 1);
+  return w;
+}
+
+void net_fd_watch_ref(struct net_fd_watch_s *w)
+{
+  atomic_fetch_add_explicit(&w->refs, 1, memory_order_relaxed);
+}
+
+void net_fd_watch_unref(struct net_fd_watch_s *w)
+{
+  if (atomic_fetch_sub_explicit(&w->refs, 1, memory_order_acq_rel) == 1)
+    free(w);
+}
+
+static void net_fd_watch_task_destroy(struct net_task_s *task)
+{
+  struct net_fd_watch_s *w = net_container_of(task, struct net_fd_watch_s, task);
+  net_spin_lock(&w->lock);
+  w->in_flight = false;
+  GIOCondition pending = w->dead ? 0 : w->pending;
+  w->pending = 0;
+  net_spin_unlock(&w->lock);
+  if (pending)
+    net_fd_watch_notify(w, pending);
+  net_fd_watch_unref(w);
+}
+
+void net_fd_watch_notify(struct net_fd_watch_s *w, GIOCondition revents)
+{
+  net_spin_lock(&w->lock);
+  if (w->dead || w->in_flight)
+    {
+      if (!w->dead)
+        w->pending |= revents;
+      net_spin_unlock(&w->lock);
+      return;
+    }
+  w->in_flight = true;
+  net_spin_unlock(&w->lock);
+  net_fd_watch_ref(w);
+  net_task_init(&w->task, net_fd_watch_task_destroy);
+  net_task_notification_push(&w->task, w->layer, NULL, NET_OP_FD_READY, 0,
+                             (uintptr_t)revents);
+}
+
+void net_fd_watch_kill(struct net_fd_watch_s *w)
+{
+  net_spin_lock(&w->lock);
+  w->dead = true;
+  bool in_flight = w->in_flight;
+  net_spin_unlock(&w->lock);
+  if (in_flight)
+    net_scheduler_task_cancel(w->sched, &w->task);
+  net_fd_watch_unref(w);
+}

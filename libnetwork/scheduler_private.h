@@ -1,0 +1,286 @@
+/*
+ * Scheduler internals shared by the core (layer.c, task.c, scheduler.c)
+ * and the backends (schedulers/loop.c, schedulers/threaded.c).
+ *
+ * Split of work: the core owns everything both backends need to keep the
+ * guarantees of net/scheduler.h the same way — per-layer mailboxes and
+ * their spinlock, the per-layer execution state (who runs the layer), the
+ * timer heap, the task allocator, generations, deferred destruction and
+ * the final drain.  A backend only decides which thread runs a runnable
+ * layer and when, how it sleeps and wakes, and how it polls fds.
+ */
+#ifndef NET_SCHEDULER_PRIVATE_H_
+#define NET_SCHEDULER_PRIVATE_H_
+
+#include <net/layer.h>
+#include <net/task.h>
+#include <net/scheduler.h>
+#include <net/buffer.h>
+#include <sched.h>
+
+/* Bits of net_layer_sched_s::state, changed under the layer spinlock. */
+enum
+{
+  /* The layer is on its scheduler's run queue (at most once). */
+  NET_LAYER_QUEUED = 1u << 0,
+  /* A thread owns the layer's execution (sched.owner): it runs a batch,
+     or it is inside net_layer_bind/unbind with the layer as parent. */
+  NET_LAYER_RUNNING = 1u << 1,
+  /* Work to do in the layer's own context at its next run. */
+  NET_LAYER_PENDING_CONTEXT = 1u << 2,
+  NET_LAYER_PENDING_DANGLING = 1u << 3,
+  NET_LAYER_PENDING_DESTROY = 1u << 4,
+  NET_LAYER_PENDING_MASK = NET_LAYER_PENDING_CONTEXT
+                         | NET_LAYER_PENDING_DANGLING
+                         | NET_LAYER_PENDING_DESTROY,
+};
+
+/* Where a task is (net_task_s::sched_state).  Written under the lock of
+   the structure that holds the task (target spinlock for MAILBOX, timer
+   lock for TIMER), read without lock by net_scheduler_task_cancel() to
+   pick the lock to take. */
+enum
+{
+  NET_TASK_IDLE = 0,    /* not pushed, or handed to a handler */
+  NET_TASK_MAILBOX = 1, /* in task->target's mailbox */
+  NET_TASK_TIMER = 2,   /* in the timer heap */
+  NET_TASK_BATCH = 3,   /* taken out of the mailbox for delivery */
+};
+
+/* Counters one thread updates without atomic read-modify-write (relaxed
+   load + store): only the owning thread writes, any thread reads. */
+struct net_sched_counters_s
+{
+  atomic_uint_least64_t pushed;
+  atomic_uint_least64_t delivered;
+  atomic_uint_least64_t cancelled;
+  atomic_uint_least64_t timers_fired;
+  atomic_uint_least64_t direct;
+  atomic_uint_least64_t allocs;
+  atomic_uint_least64_t frees;
+};
+
+/* A per-thread task cache: a private free list and counters, used by the
+   thread that runs the scheduler (loop) or by each worker (threaded). */
+struct net_task_cache_s
+{
+  struct net_scheduler_s *sched;
+  struct net_task_s *free;
+  size_t nfree;
+  struct net_sched_counters_s counters;
+  struct net_task_cache_s *next; /* scheduler's list of caches */
+};
+
+/* State of the calling thread. */
+struct net_sched_tls_s
+{
+  /* Scheduler whose context this thread is in (dispatching), or NULL. */
+  struct net_scheduler_s *sched;
+  /* Task cache of this thread for @c sched, or NULL. */
+  struct net_task_cache_s *cache;
+  /* Nested direct dispatches on the stack. */
+  unsigned direct_depth;
+};
+
+extern __thread struct net_sched_tls_s net_sched_tls
+  __attribute__((tls_model("initial-exec"), visibility("hidden")));
+
+/* Identity of the calling thread, as stored in net_layer_sched_s::owner. */
+static inline const void *net_sched_self(void)
+{
+  return &net_sched_tls;
+}
+
+/* One entry of the timer min-heap: ordered by deadline, then by arming
+   order so equal deadlines fire in push order. */
+struct net_timer_entry_s
+{
+  net_time_t deadline;
+  uint64_t seq;
+  struct net_task_s *task;
+};
+
+struct net_sched_backend_s
+{
+  const char *name;
+  /* Direct dispatch is allowed (loop backend). */
+  bool direct;
+  /* @p layer just got NET_LAYER_QUEUED: put it on the run queue and wake
+     a thread that will run it (any thread). */
+  void (*enqueue)(struct net_scheduler_s *sched, struct net_layer_s *layer);
+  /* Take the next layer of the run queue, or NULL (final drain). */
+  struct net_layer_s *(*dequeue)(struct net_scheduler_s *sched);
+  /* The earliest deadline moved earlier: wake whoever sleeps on it. */
+  void (*timers_changed)(struct net_scheduler_s *sched);
+  void (*run)(struct net_scheduler_s *sched);
+  void (*quit)(struct net_scheduler_s *sched);
+  void (*run_until_idle)(struct net_scheduler_s *sched);
+  void (*run_for)(struct net_scheduler_s *sched, net_time_t duration);
+  struct net_fd_watch_s *(*fd_watch)(struct net_scheduler_s *sched,
+                                     struct net_layer_s *layer, int fd,
+                                     GIOCondition events);
+  void (*fd_rearm)(struct net_fd_watch_s *watch);
+  void (*fd_unwatch)(struct net_fd_watch_s *watch);
+  /* Stop every thread of the backend; no handler runs after it returns
+     except from the caller's own drain. */
+  void (*stop)(struct net_scheduler_s *sched);
+  /* Free the backend (after the drain); frees @p sched itself. */
+  void (*free)(struct net_scheduler_s *sched);
+};
+
+/* A scheduler; each backend embeds it as its first member. */
+struct net_scheduler_s
+{
+  const struct net_sched_backend_s *backend;
+  struct net_scheduler_options_s options;
+  atomic_bool shutdown;
+  atomic_uint_least64_t virtual_now;
+
+  /* Timers: a binary min-heap under timer_lock. */
+  GMutex timer_lock;
+  struct net_timer_entry_s *heap;
+  size_t heap_len;
+  size_t heap_cap;
+  uint64_t timer_seq;
+
+  /* Task allocator: slabs, a shared free list, per-thread caches. */
+  GMutex alloc_lock;
+  struct net_task_s *free;
+  size_t nfree;
+  size_t carved;
+  GPtrArray *slabs;
+  struct net_task_cache_s *caches;
+  struct net_sched_counters_s shared; /* threads without a cache (atomic RMW) */
+  atomic_uint_least64_t alloc_failures;
+  atomic_size_t live_layers;
+
+  /* Threads waiting for a busy layer (net_layer_bind/unbind). */
+  GMutex exec_lock;
+  GCond exec_cond;
+  atomic_uint exec_waiters;
+
+  /* Parent pointers and children lists. */
+  GMutex tree_lock;
+
+  struct net_buffer_pool_s *small_pool;
+  struct net_buffer_pool_s *large_pool;
+};
+
+/* Spinlock of a layer: critical sections are a few list operations, so
+   spinning beats a futex; yield when the holder was preempted. */
+static inline void net_spin_lock(atomic_uint *lock)
+{
+  unsigned spins = 0;
+  while (atomic_exchange_explicit(lock, 1, memory_order_acquire))
+    while (atomic_load_explicit(lock, memory_order_relaxed))
+      if (++spins % 64 == 0)
+        sched_yield();
+#if defined(__x86_64__) || defined(__i386__)
+      else
+        __builtin_ia32_pause();
+#endif
+}
+
+static inline void net_spin_unlock(atomic_uint *lock)
+{
+  atomic_store_explicit(lock, 0, memory_order_release);
+}
+
+static inline void net_sched_count(struct net_scheduler_s *sched,
+                                   size_t offset, uint64_t n)
+{
+  struct net_task_cache_s *cache = net_sched_tls.cache;
+  if (cache && cache->sched == sched)
+    {
+      atomic_uint_least64_t *c = (atomic_uint_least64_t *)(void *)((char *)&cache->counters + offset);
+      atomic_store_explicit(c, atomic_load_explicit(c, memory_order_relaxed) + n,
+                            memory_order_relaxed);
+    }
+  else
+    atomic_fetch_add_explicit((atomic_uint_least64_t *)(void *)((char *)&sched->shared + offset),
+                              n, memory_order_relaxed);
+}
+
+#define NET_SCHED_COUNT(sched, field, n) \
+  net_sched_count((sched), offsetof(struct net_sched_counters_s, field), (n))
+
+/* --- scheduler.c: construction and teardown ------------------------- */
+
+/* Fill the common part of a new scheduler (options with defaults). */
+int net_sched_common_init(struct net_scheduler_s *sched,
+                          const struct net_sched_backend_s *backend,
+                          const struct net_scheduler_options_s *options);
+
+/* Free what net_sched_common_init() set up (also after a failed init).
+   Task slabs are kept (leaked) when tasks are still allocated. */
+void net_sched_common_clear(struct net_scheduler_s *sched);
+
+/* A task cache for one thread, registered with the scheduler. */
+struct net_task_cache_s *net_sched_cache_new(struct net_scheduler_s *sched);
+
+/* Enter / leave the scheduler context on the calling thread; returns the
+   previous state to restore. */
+struct net_sched_tls_s net_sched_enter(struct net_scheduler_s *sched,
+                                       struct net_task_cache_s *cache);
+void net_sched_leave(struct net_sched_tls_s saved);
+
+/* --- scheduler.c: execution ----------------------------------------- */
+
+/* Run one batch of a layer taken from the run queue (any backend thread). */
+void net_sched_layer_run(struct net_scheduler_s *sched,
+                         struct net_layer_s *layer);
+
+/* Queue a pushed task in its target's mailbox (or deliver it directly). */
+int net_sched_task_queue(struct net_task_s *task);
+
+/* Arm a prepared TIMEOUT task (net_task_timeout_push). */
+int net_sched_timer_arm(struct net_task_s *task);
+
+/* Move every due timer to its target's mailbox; returns how many. */
+size_t net_sched_timers_expire(struct net_scheduler_s *sched, net_time_t now);
+
+/* Deadline of the earliest timer, or NET_TIME_NEVER. */
+net_time_t net_sched_timers_next(struct net_scheduler_s *sched);
+
+/* Monotonic clock in nanoseconds. */
+net_time_t net_sched_monotonic_ns(void);
+
+/* Set the virtual clock (never backwards). */
+void net_sched_virtual_advance(struct net_scheduler_s *sched, net_time_t to);
+
+/* --- scheduler.c: layer execution ownership ------------------------- */
+
+/* Own @p layer's execution, waiting while another thread runs it; the
+   owner may nest (a handler binding under its own layer). */
+void net_layer_exec_acquire(struct net_layer_s *layer);
+/* Own @p layer's execution only if nobody runs it (no nesting). */
+bool net_layer_exec_try_acquire(struct net_layer_s *layer);
+void net_layer_exec_release(struct net_layer_s *layer);
+
+/* Set pending bits on a layer and make sure it will run to apply them. */
+void net_layer_set_pending(struct net_layer_s *layer, unsigned bits);
+
+/* Cancel everything queued to @p layer (mailbox and timers). */
+void net_sched_layer_cancel_all(struct net_scheduler_s *sched,
+                                struct net_layer_s *layer);
+
+/* --- layer.c, for the scheduler ------------------------------------- */
+
+/* Apply pending context / dangling bits in the layer's own context. */
+void net_layer_apply_pending(struct net_layer_s *layer, unsigned bits);
+
+/* Last reference gone: unbind children, release delegate, destroyed. */
+void net_layer_destroy_now(struct net_layer_s *layer);
+
+/* --- task.c, for the scheduler -------------------------------------- */
+
+/* Free a task of the scheduler's allocator (its destroy function). */
+void net_sched_task_free(struct net_task_s *task);
+
+/* Generation of a layer (bumped by every dangling), any thread. */
+static inline uint32_t net_layer_generation(const struct net_layer_s *layer)
+{
+  return __atomic_load_n(&layer->sched.generation, __ATOMIC_ACQUIRE);
+}
+
+#endif

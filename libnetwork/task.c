@@ -1,0 +1,397 @@
+/* Tasks (net/task.h): allocation, push helpers, destruction.
+ *
+ * Allocation: tasks come from slabs of NET_TASK_SLAB tasks, never freed
+ * before the scheduler, recycled through free lists.  A thread that runs
+ * the scheduler (the loop thread, each worker) has a private cache used
+ * without lock; other threads share one list under a mutex.  Caches
+ * refill from and spill to the shared list by whole slabs, so a steady
+ * state does neither malloc nor lock per task.  options.task_limit bounds
+ * the number of tasks ever carved, hence the memory.
+ */
+#include <config.h>
+
+#define G_LOG_DOMAIN NET_LOG_DOMAIN
+
+#include "scheduler_private.h"
+#include <stdlib.h>
+
+#define NET_TASK_SLAB 64
+
+/* A task of the scheduler's allocator knows its scheduler. */
+struct net_sched_task_s
+{
+  struct net_task_s task;
+  struct net_scheduler_s *sched;
+};
+
+/* Carve a new slab onto the shared free list; alloc_lock held. */
+static void net_task_carve(struct net_scheduler_s *sched)
+{
+  size_t n = sched->options.task_limit - sched->carved;
+  if (n > NET_TASK_SLAB)
+    n = NET_TASK_SLAB;
+  if (n == 0)
+    return;
+  struct net_sched_task_s *slab = malloc(n * sizeof(*slab));
+  if (!slab)
+    return;
+  g_ptr_array_add(sched->slabs, slab);
+  for (size_t i = 0; i < n; i++)
+    {
+      slab[i].sched = sched;
+      slab[i].task.next = sched->free;
+      sched->free = &slab[i].task;
+    }
+  sched->nfree += n;
+  sched->carved += n;
+}
+
+/* Move up to one slab's worth of tasks from the shared list to @p cache. */
+static void net_task_cache_refill(struct net_scheduler_s *sched,
+                                  struct net_task_cache_s *cache)
+{
+  g_mutex_lock(&sched->alloc_lock);
+  if (!sched->free)
+    net_task_carve(sched);
+  for (unsigned i = 0; i < NET_TASK_SLAB && sched->free; i++)
+    {
+      struct net_task_s *t = sched->free;
+      sched->free = t->next;
+      sched->nfree--;
+      t->next = cache->free;
+      cache->free = t;
+      cache->nfree++;
+    }
+  g_mutex_unlock(&sched->alloc_lock);
+}
+
+static void net_task_cache_spill(struct net_scheduler_s *sched,
+                                 struct net_task_cache_s *cache)
+{
+  g_mutex_lock(&sched->alloc_lock);
+  for (unsigned i = 0; i < 2 * NET_TASK_SLAB; i++)
+    {
+      struct net_task_s *t = cache->free;
+      cache->free = t->next;
+      cache->nfree--;
+      t->next = sched->free;
+      sched->free = t;
+      sched->nfree++;
+    }
+  g_mutex_unlock(&sched->alloc_lock);
+}
+
+static inline void net_counter_inc(atomic_uint_least64_t *c)
+{
+  atomic_store_explicit(c, atomic_load_explicit(c, memory_order_relaxed) + 1,
+                        memory_order_relaxed);
+}
+
+struct net_task_s *net_scheduler_task_alloc(struct net_scheduler_s *sched)
+{
+  g_return_val_if_fail(sched != NULL, NULL);
+  struct net_task_cache_s *cache = net_sched_tls.cache;
+  struct net_task_s *task;
+  if (cache && cache->sched == sched)
+    {
+      if (!cache->free)
+        net_task_cache_refill(sched, cache);
+      task = cache->free;
+      if (!task)
+        goto fail;
+      cache->free = task->next;
+      cache->nfree--;
+      net_counter_inc(&cache->counters.allocs);
+    }
+  else
+    {
+      g_mutex_lock(&sched->alloc_lock);
+      if (!sched->free)
+        net_task_carve(sched);
+      task = sched->free;
+      if (task)
+        {
+          sched->free = task->next;
+          sched->nfree--;
+        }
+      g_mutex_unlock(&sched->alloc_lock);
+      if (!task)
+        goto fail;
+      atomic_fetch_add_explicit(&sched->shared.allocs, 1, memory_order_relaxed);
+    }
+  *task = (struct net_task_s){ .destroy = net_sched_task_free };
+  return task;
+
+fail:
+  atomic_fetch_add_explicit(&sched->alloc_failures, 1, memory_order_relaxed);
+  return NULL;
+}
+
+void net_sched_task_free(struct net_task_s *task)
+{
+  struct net_scheduler_s *sched =
+    net_container_of(task, struct net_sched_task_s, task)->sched;
+  struct net_task_cache_s *cache = net_sched_tls.cache;
+  if (cache && cache->sched == sched)
+    {
+      task->next = cache->free;
+      cache->free = task;
+      net_counter_inc(&cache->counters.frees);
+      if (++cache->nfree > 4 * NET_TASK_SLAB)
+        net_task_cache_spill(sched, cache);
+      return;
+    }
+  g_mutex_lock(&sched->alloc_lock);
+  task->next = sched->free;
+  sched->free = task;
+  sched->nfree++;
+  g_mutex_unlock(&sched->alloc_lock);
+  atomic_fetch_add_explicit(&sched->shared.frees, 1, memory_order_relaxed);
+}
+
+void net_task_init(struct net_task_s *task, void (*destroy)(struct net_task_s *task))
+{
+  g_return_if_fail(task != NULL);
+  g_return_if_fail(destroy != NULL);
+  *task = (struct net_task_s){ .destroy = destroy };
+}
+
+static inline bool net_task_has_packet(const struct net_task_s *task)
+{
+  return task->type == NET_TASK_INBOUND || task->type == NET_TASK_OUTBOUND;
+}
+
+void net_task_destroy(struct net_task_s *task)
+{
+  g_return_if_fail(task != NULL);
+  if (__atomic_load_n(&task->sched_state, __ATOMIC_RELAXED) != NET_TASK_IDLE)
+    {
+      g_critical("net_task_destroy: task is still queued (cancel it instead)");
+      return;
+    }
+  if (net_task_has_packet(task) && task->packet.buffer)
+    net_buffer_refdec(task->packet.buffer);
+  if (task->source)
+    net_layer_refdec(task->source);
+  if (task->target)
+    net_layer_refdec(task->target);
+  task->destroy(task);
+}
+
+static bool net_layer_alive(const struct net_layer_s *layer)
+{
+  return atomic_load_explicit(&layer->refcount, memory_order_relaxed) != 0;
+}
+
+/* A task may be pushed when it is fresh, or delivered and kept; pushing
+   one still queued would corrupt the queue that holds it. */
+static bool net_task_pushable(const struct net_task_s *task)
+{
+  if (__atomic_load_n(&task->sched_state, __ATOMIC_RELAXED) == NET_TASK_IDLE)
+    return true;
+  g_critical("task pushed while it is still queued");
+  return false;
+}
+
+/* Point @p task at new layers (taking their references) and drop the
+   references it still held from an earlier life, then record the layers'
+   generations.  Fails, destroying the task, on a missing or dead target
+   or a dead source. */
+static int net_task_retarget(struct net_task_s *task, struct net_layer_s *target,
+                             struct net_layer_s *source)
+{
+  struct net_layer_s *old_source = task->source, *old_target = task->target;
+  int err = 0;
+  if (!target)
+    {
+      g_critical("task pushed to a NULL target");
+      err = -EINVAL;
+    }
+  else if (!net_layer_alive(target))
+    {
+      g_critical("task pushed to a destroyed %s layer", net_layer_type_name(target));
+      target = NULL;
+      err = -EINVAL;
+    }
+  if (source && !net_layer_alive(source))
+    {
+      g_critical("task pushed from a destroyed %s layer", net_layer_type_name(source));
+      source = NULL;
+      err = -EINVAL;
+    }
+  task->target = target ? net_layer_refinc(target) : NULL;
+  task->source = source ? net_layer_refinc(source) : NULL;
+  if (old_source)
+    net_layer_refdec(old_source);
+  if (old_target)
+    net_layer_refdec(old_target);
+  if (err)
+    {
+      net_task_destroy(task);
+      return err;
+    }
+  task->target_gen = net_layer_generation(target);
+  task->source_gen = source ? net_layer_generation(source) : 0;
+  return 0;
+}
+
+/* Give a packet task its new buffer, dropping one it may still hold. */
+static void net_task_set_packet(struct net_task_s *task, enum net_task_type_e type,
+                                net_time_t timestamp, const struct net_addr_s *src,
+                                const struct net_addr_s *dst,
+                                struct net_buffer_s *buffer)
+{
+  if (net_task_has_packet(task) && task->packet.buffer)
+    net_buffer_refdec(task->packet.buffer);
+  task->type = type;
+  task->packet.buffer = buffer;
+  task->packet.timestamp = timestamp;
+  if (src)
+    task->packet.src = *src;
+  else
+    task->packet.src = (struct net_addr_s){ 0 };
+  if (dst)
+    task->packet.dst = *dst;
+  else
+    task->packet.dst = (struct net_addr_s){ 0 };
+}
+
+int net_task_inbound_push(struct net_task_s *task, struct net_layer_s *target,
+                          struct net_layer_s *source, net_time_t timestamp,
+                          const struct net_addr_s *src,
+                          const struct net_addr_s *dst,
+                          struct net_buffer_s *buffer)
+{
+  if (!task || !net_task_pushable(task))
+    {
+      if (buffer)
+        net_buffer_refdec(buffer);
+      g_return_val_if_fail(task != NULL, -EINVAL);
+      return -EBUSY;
+    }
+  net_task_set_packet(task, NET_TASK_INBOUND, timestamp, src, dst, buffer);
+  int err = net_task_retarget(task, target, source);
+  return err ? err : net_sched_task_queue(task);
+}
+
+int net_task_outbound_push(struct net_task_s *task, struct net_layer_s *target,
+                           struct net_layer_s *source,
+                           const struct net_addr_s *src,
+                           const struct net_addr_s *dst,
+                           struct net_buffer_s *buffer)
+{
+  if (!task || !net_task_pushable(task))
+    {
+      if (buffer)
+        net_buffer_refdec(buffer);
+      g_return_val_if_fail(task != NULL, -EINVAL);
+      return -EBUSY;
+    }
+  net_task_set_packet(task, NET_TASK_OUTBOUND, 0, src, dst, buffer);
+  int err = net_task_retarget(task, target, source);
+  return err ? err : net_sched_task_queue(task);
+}
+
+int net_task_packet_forward(struct net_task_s *task, struct net_layer_s *target)
+{
+  g_return_val_if_fail(task != NULL, -EINVAL);
+  if (!net_task_pushable(task))
+    return -EBUSY;
+  if (!net_task_has_packet(task))
+    {
+      g_critical("net_task_packet_forward: not a packet task");
+      net_task_destroy(task);
+      return -EINVAL;
+    }
+  int err = net_task_retarget(task, target, task->target);
+  return err ? err : net_sched_task_queue(task);
+}
+
+struct net_buffer_s *net_task_packet_steal_buffer(struct net_task_s *task)
+{
+  g_return_val_if_fail(task != NULL, NULL);
+  g_return_val_if_fail(net_task_has_packet(task), NULL);
+  struct net_buffer_s *buffer = task->packet.buffer;
+  task->packet.buffer = NULL;
+  return buffer;
+}
+
+/* Replace the per-type data of a reused task (packet types drop their
+   buffer first). */
+static void net_task_set_type(struct net_task_s *task, enum net_task_type_e type)
+{
+  if (net_task_has_packet(task) && task->packet.buffer)
+    net_buffer_refdec(task->packet.buffer);
+  task->type = type;
+}
+
+int net_task_timeout_push(struct net_task_s *task, struct net_layer_s *target,
+                          struct net_layer_s *source, net_time_t deadline,
+                          net_time_t precision, uint32_t opcode)
+{
+  g_return_val_if_fail(task != NULL, -EINVAL);
+  if (!net_task_pushable(task))
+    return -EBUSY;
+  if (!net_task_pushable(task))
+    return -EBUSY;
+  net_task_set_type(task, NET_TASK_TIMEOUT);
+  task->timeout.deadline = deadline;
+  task->timeout.precision = precision;
+  task->timeout.opcode = opcode;
+  int err = net_task_retarget(task, target, source);
+  return err ? err : net_sched_timer_arm(task);
+}
+
+int net_task_query_push(struct net_task_s *task, struct net_layer_s *target,
+                        struct net_layer_s *source, uint32_t opcode)
+{
+  g_return_val_if_fail(task != NULL, -EINVAL);
+  if (!net_task_pushable(task))
+    return -EBUSY;
+  net_task_set_type(task, NET_TASK_QUERY);
+  task->query.opcode = opcode;
+  task->query.err = 0;
+  int err = net_task_retarget(task, target, source);
+  return err ? err : net_sched_task_queue(task);
+}
+
+int net_task_query_respond_push(struct net_task_s *task, int err)
+{
+  g_return_val_if_fail(task != NULL, -EINVAL);
+  if (!net_task_pushable(task))
+    return -EBUSY;
+  if (task->type != NET_TASK_QUERY || !task->source || !task->target)
+    {
+      g_critical("net_task_query_respond_push: not a delivered query with a source");
+      net_task_destroy(task);
+      return -EINVAL;
+    }
+  /* Turn around without touching references.  The response inherits the
+     querier's generation from the query: if the querier dangled since it
+     asked, the answer is cancelled like any task to it pushed before. */
+  struct net_layer_s *querier = task->source;
+  uint32_t querier_gen = task->source_gen;
+  task->source = task->target;
+  task->target = querier;
+  task->source_gen = net_layer_generation(task->source);
+  task->target_gen = querier_gen;
+  task->type = NET_TASK_RESPONSE;
+  task->query.err = err;
+  return net_sched_task_queue(task);
+}
+
+int net_task_notification_push(struct net_task_s *task,
+                               struct net_layer_s *target,
+                               struct net_layer_s *source, uint32_t opcode,
+                               int err, uintptr_t arg)
+{
+  g_return_val_if_fail(task != NULL, -EINVAL);
+  if (!net_task_pushable(task))
+    return -EBUSY;
+  net_task_set_type(task, NET_TASK_NOTIFICATION);
+  task->notification.opcode = opcode;
+  task->notification.err = err;
+  task->notification.arg = arg;
+  int r = net_task_retarget(task, target, source);
+  return r ? r : net_sched_task_queue(task);
+}

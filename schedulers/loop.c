@@ -1,0 +1,459 @@
+/* Loop scheduler backend: everything runs in the thread that iterates a
+ * GMainContext, through one GSource (net/scheduler.h).
+ *
+ * The source is ready when a layer is on the run queue, when the earliest
+ * timer is due (on a virtual clock: when a timer exists and the clock may
+ * jump), or when a watched fd polled ready.  Its dispatch fires due timers,
+ * turns ready fds into notifications, and runs queued layers one batch at
+ * a time, round robin, for a bounded number of batches so other sources of
+ * the context get their turn.
+ *
+ * Threads: pushes from the loop thread itself (inside dispatch) only take
+ * the target's spinlock and, when the layer becomes runnable, the run
+ * queue spinlock; pushes from other threads do the same and then wake the
+ * context.
+ */
+#include <config.h>
+
+#define G_LOG_DOMAIN NET_LOG_DOMAIN
+
+#include "scheduler_private.h"
+#include "fd_watch.h"
+#include <limits.h>
+#include <stdlib.h>
+
+/* Layer batches run per dispatch before returning to the main loop. */
+#define NET_LOOP_BATCHES_PER_DISPATCH 256
+
+struct net_loop_s;
+
+struct net_loop_source_s
+{
+  GSource source;
+  struct net_loop_s *loop;
+};
+
+struct net_loop_s
+{
+  struct net_scheduler_s base;
+  GMainContext *context;
+  struct net_loop_source_s *source;
+  struct net_task_cache_s *cache;
+
+  atomic_uint rq_lock;
+  struct net_layer_s *rq_head;
+  struct net_layer_s *rq_tail;
+  atomic_size_t rq_len;
+
+  /* Watches, under watch_lock (fd_watch may be called from any thread). */
+  GMutex watch_lock;
+  struct net_fd_watch_s *watches;
+
+  atomic_bool quit;
+  /* Virtual clock: may the clock jump to the next deadline?  Off inside
+     net_scheduler_run_until_idle(). */
+  bool jumps;
+  /* Real clock: wake up at this time for net_scheduler_run_for(). */
+  net_time_t wake_at;
+};
+
+static struct net_loop_s *net_loop(struct net_scheduler_s *sched)
+{
+  return (struct net_loop_s *)sched;
+}
+
+static void net_loop_enqueue(struct net_scheduler_s *sched, struct net_layer_s *layer)
+{
+  struct net_loop_s *loop = net_loop(sched);
+  layer->sched.run_next = NULL;
+  net_spin_lock(&loop->rq_lock);
+  if (loop->rq_tail)
+    loop->rq_tail->sched.run_next = layer;
+  else
+    loop->rq_head = layer;
+  loop->rq_tail = layer;
+  atomic_fetch_add_explicit(&loop->rq_len, 1, memory_order_relaxed);
+  net_spin_unlock(&loop->rq_lock);
+  if (net_sched_tls.sched != sched && loop->context)
+    g_main_context_wakeup(loop->context);
+}
+
+static struct net_layer_s *net_loop_dequeue(struct net_scheduler_s *sched)
+{
+  struct net_loop_s *loop = net_loop(sched);
+  net_spin_lock(&loop->rq_lock);
+  struct net_layer_s *layer = loop->rq_head;
+  if (layer)
+    {
+      loop->rq_head = layer->sched.run_next;
+      if (!loop->rq_head)
+        loop->rq_tail = NULL;
+      layer->sched.run_next = NULL;
+      atomic_fetch_sub_explicit(&loop->rq_len, 1, memory_order_relaxed);
+    }
+  net_spin_unlock(&loop->rq_lock);
+  return layer;
+}
+
+static bool net_loop_runnable(struct net_loop_s *loop)
+{
+  return atomic_load_explicit(&loop->rq_len, memory_order_relaxed) != 0;
+}
+
+static void net_loop_timers_changed(struct net_scheduler_s *sched)
+{
+  struct net_loop_s *loop = net_loop(sched);
+  if (net_sched_tls.sched != sched)
+    g_main_context_wakeup(loop->context);
+}
+
+/* Milliseconds until @p t, rounded up so we never wake early. */
+static gint net_loop_ms_until(net_time_t t, net_time_t now)
+{
+  if (t <= now)
+    return 0;
+  net_time_t ms = (t - now + NET_NSEC_PER_MSEC - 1) / NET_NSEC_PER_MSEC;
+  return ms > INT_MAX ? INT_MAX : (gint)ms;
+}
+
+/* Is there timer work now?  Sets *timeout to the wait before there is. */
+static bool net_loop_timer_ready(struct net_loop_s *loop, gint *timeout)
+{
+  struct net_scheduler_s *sched = &loop->base;
+  net_time_t next = net_sched_timers_next(sched);
+  net_time_t now = net_scheduler_time(sched);
+  *timeout = -1;
+  if (next == NET_TIME_NEVER)
+    return false;
+  if (next <= now)
+    return true;
+  if (sched->options.clock == NET_CLOCK_VIRTUAL)
+    return loop->jumps;
+  *timeout = net_loop_ms_until(next, now);
+  return false;
+}
+
+static gboolean net_loop_prepare(GSource *source, gint *timeout)
+{
+  struct net_loop_s *loop = ((struct net_loop_source_s *)source)->loop;
+  if (net_loop_runnable(loop))
+    {
+      *timeout = 0;
+      return TRUE;
+    }
+  if (net_loop_timer_ready(loop, timeout))
+    {
+      *timeout = 0;
+      return TRUE;
+    }
+  if (loop->wake_at != NET_TIME_NEVER)
+    {
+      gint t = net_loop_ms_until(loop->wake_at, net_scheduler_time(&loop->base));
+      if (*timeout < 0 || t < *timeout)
+        *timeout = t;
+    }
+  return FALSE;
+}
+
+static bool net_loop_fds_ready(struct net_loop_s *loop)
+{
+  bool ready = false;
+  g_mutex_lock(&loop->watch_lock);
+  for (struct net_fd_watch_s *w = loop->watches; w && !ready; w = w->next)
+    ready = g_source_query_unix_fd(&loop->source->source, w->tag) != 0;
+  g_mutex_unlock(&loop->watch_lock);
+  return ready;
+}
+
+static gboolean net_loop_check(GSource *source)
+{
+  struct net_loop_s *loop = ((struct net_loop_source_s *)source)->loop;
+  gint timeout;
+  return net_loop_runnable(loop) || net_loop_timer_ready(loop, &timeout)
+         || net_loop_fds_ready(loop);
+}
+
+/* Turn ready fds into notifications; each watch pauses until rearmed. */
+static void net_loop_fds_dispatch(struct net_loop_s *loop)
+{
+  struct net_fd_watch_s *ready = NULL;
+  g_mutex_lock(&loop->watch_lock);
+  for (struct net_fd_watch_s *w = loop->watches; w; w = w->next)
+    {
+      GIOCondition rev = g_source_query_unix_fd(&loop->source->source, w->tag);
+      if (!rev)
+        continue;
+      g_source_modify_unix_fd(&loop->source->source, w->tag, 0);
+      w->revents = rev;
+      net_fd_watch_ref(w);
+      w->ready_next = ready;
+      ready = w;
+    }
+  g_mutex_unlock(&loop->watch_lock);
+  while (ready)
+    {
+      struct net_fd_watch_s *next = ready->ready_next;
+      net_fd_watch_notify(ready, ready->revents);
+      net_fd_watch_unref(ready);
+      ready = next;
+    }
+}
+
+/* Fire due timers (jumping a virtual clock when allowed and idle), then
+   run up to @p batches layer batches.  Returns whether it did anything. */
+static bool net_loop_work(struct net_loop_s *loop, unsigned batches)
+{
+  struct net_scheduler_s *sched = &loop->base;
+  bool did = false;
+  if (sched->options.clock == NET_CLOCK_VIRTUAL && loop->jumps
+      && !net_loop_runnable(loop))
+    {
+      net_time_t next = net_sched_timers_next(sched);
+      if (next != NET_TIME_NEVER)
+        net_sched_virtual_advance(sched, next);
+    }
+  if (net_sched_timers_expire(sched, net_scheduler_time(sched)))
+    did = true;
+  for (; batches > 0; batches--)
+    {
+      struct net_layer_s *layer = net_loop_dequeue(sched);
+      if (!layer)
+        break;
+      net_sched_layer_run(sched, layer);
+      did = true;
+    }
+  return did;
+}
+
+static gboolean net_loop_dispatch(GSource *source, GSourceFunc cb, gpointer data)
+{
+  struct net_loop_s *loop = ((struct net_loop_source_s *)source)->loop;
+  struct net_sched_tls_s saved = net_sched_enter(&loop->base, loop->cache);
+  net_loop_fds_dispatch(loop);
+  net_loop_work(loop, NET_LOOP_BATCHES_PER_DISPATCH);
+  net_sched_leave(saved);
+  return G_SOURCE_CONTINUE;
+}
+
+static GSourceFuncs net_loop_source_funcs = {
+  .prepare = net_loop_prepare,
+  .check = net_loop_check,
+  .dispatch = net_loop_dispatch,
+};
+
+/* Run the calling thread as the loop thread: it must own the context. */
+static bool net_loop_acquire(struct net_loop_s *loop)
+{
+  if (g_main_context_acquire(loop->context))
+    return true;
+  g_critical("loop scheduler driven from a thread that does not own its "
+             "GMainContext");
+  return false;
+}
+
+static void net_loop_run(struct net_scheduler_s *sched)
+{
+  struct net_loop_s *loop = net_loop(sched);
+  if (!net_loop_acquire(loop))
+    return;
+  loop->jumps = true;
+  while (!atomic_exchange(&loop->quit, false))
+    g_main_context_iteration(loop->context, TRUE);
+  g_main_context_release(loop->context);
+}
+
+static void net_loop_quit(struct net_scheduler_s *sched)
+{
+  struct net_loop_s *loop = net_loop(sched);
+  atomic_store(&loop->quit, true);
+  g_main_context_wakeup(loop->context);
+}
+
+/* Dispatch until nothing is runnable and no timer is due, without moving
+   a virtual clock.  Ready fds are polled (non-blocking) each round. */
+static void net_loop_idle(struct net_loop_s *loop)
+{
+  bool jumps = loop->jumps;
+  loop->jumps = false;
+  for (;;)
+    {
+      g_main_context_iteration(loop->context, FALSE);
+      struct net_sched_tls_s saved = net_sched_enter(&loop->base, loop->cache);
+      bool did = net_loop_work(loop, UINT_MAX);
+      net_sched_leave(saved);
+      if (!did)
+        break;
+    }
+  loop->jumps = jumps;
+}
+
+static void net_loop_run_until_idle(struct net_scheduler_s *sched)
+{
+  struct net_loop_s *loop = net_loop(sched);
+  if (!net_loop_acquire(loop))
+    return;
+  net_loop_idle(loop);
+  g_main_context_release(loop->context);
+}
+
+static void net_loop_run_for(struct net_scheduler_s *sched, net_time_t duration)
+{
+  struct net_loop_s *loop = net_loop(sched);
+  if (!net_loop_acquire(loop))
+    return;
+  net_time_t end = net_scheduler_time(sched);
+  end = end + duration < end ? NET_TIME_NEVER - 1 : end + duration;
+  if (sched->options.clock == NET_CLOCK_VIRTUAL)
+    {
+      for (;;)
+        {
+          net_loop_idle(loop);
+          net_time_t next = net_sched_timers_next(sched);
+          if (next > end)
+            break;
+          net_sched_virtual_advance(sched, next);
+        }
+      net_sched_virtual_advance(sched, end);
+    }
+  else
+    {
+      loop->wake_at = end;
+      while (net_scheduler_time(sched) < end && !atomic_exchange(&loop->quit, false))
+        g_main_context_iteration(loop->context, TRUE);
+      loop->wake_at = NET_TIME_NEVER;
+    }
+  g_main_context_release(loop->context);
+}
+
+/* --- fd watches ------------------------------------------------------- */
+
+static struct net_fd_watch_s *net_loop_fd_watch(struct net_scheduler_s *sched,
+                                                struct net_layer_s *layer,
+                                                int fd, GIOCondition events)
+{
+  struct net_loop_s *loop = net_loop(sched);
+  struct net_fd_watch_s *w = net_fd_watch_new(sched, layer, fd, events);
+  if (!w)
+    return NULL;
+  g_mutex_lock(&loop->watch_lock);
+  w->tag = g_source_add_unix_fd(&loop->source->source, fd, events);
+  w->prev = NULL;
+  w->next = loop->watches;
+  if (loop->watches)
+    loop->watches->prev = w;
+  loop->watches = w;
+  g_mutex_unlock(&loop->watch_lock);
+  if (net_sched_tls.sched != sched)
+    g_main_context_wakeup(loop->context);
+  return w;
+}
+
+static void net_loop_fd_rearm(struct net_fd_watch_s *w)
+{
+  struct net_loop_s *loop = net_loop(w->sched);
+  g_mutex_lock(&loop->watch_lock);
+  if (!w->dead)
+    g_source_modify_unix_fd(&loop->source->source, w->tag, w->events);
+  g_mutex_unlock(&loop->watch_lock);
+  if (net_sched_tls.sched != w->sched)
+    g_main_context_wakeup(loop->context);
+}
+
+static void net_loop_fd_remove(struct net_loop_s *loop, struct net_fd_watch_s *w)
+{
+  g_source_remove_unix_fd(&loop->source->source, w->tag);
+  if (w->prev)
+    w->prev->next = w->next;
+  else
+    loop->watches = w->next;
+  if (w->next)
+    w->next->prev = w->prev;
+  w->next = w->prev = NULL;
+}
+
+static void net_loop_fd_unwatch(struct net_fd_watch_s *w)
+{
+  struct net_loop_s *loop = net_loop(w->sched);
+  g_mutex_lock(&loop->watch_lock);
+  net_loop_fd_remove(loop, w);
+  g_mutex_unlock(&loop->watch_lock);
+  net_fd_watch_kill(w);
+}
+
+/* --- lifetime ---------------------------------------------------------- */
+
+static void net_loop_stop(struct net_scheduler_s *sched)
+{
+  struct net_loop_s *loop = net_loop(sched);
+  g_mutex_lock(&loop->watch_lock);
+  while (loop->watches)
+    {
+      struct net_fd_watch_s *w = loop->watches;
+      g_critical("scheduler destroyed with fd %d still watched by a %s layer",
+                 w->fd, net_layer_type_name(w->layer));
+      net_loop_fd_remove(loop, w);
+      g_mutex_unlock(&loop->watch_lock);
+      net_fd_watch_kill(w);
+      g_mutex_lock(&loop->watch_lock);
+    }
+  g_mutex_unlock(&loop->watch_lock);
+  g_source_destroy(&loop->source->source);
+}
+
+static void net_loop_free(struct net_scheduler_s *sched)
+{
+  struct net_loop_s *loop = net_loop(sched);
+  if (loop->source)
+    g_source_unref(&loop->source->source);
+  if (loop->context)
+    g_main_context_unref(loop->context);
+  g_mutex_clear(&loop->watch_lock);
+  free(loop);
+}
+
+static const struct net_sched_backend_s net_loop_backend = {
+  .name = "loop",
+  .direct = true,
+  .enqueue = net_loop_enqueue,
+  .dequeue = net_loop_dequeue,
+  .timers_changed = net_loop_timers_changed,
+  .run = net_loop_run,
+  .quit = net_loop_quit,
+  .run_until_idle = net_loop_run_until_idle,
+  .run_for = net_loop_run_for,
+  .fd_watch = net_loop_fd_watch,
+  .fd_rearm = net_loop_fd_rearm,
+  .fd_unwatch = net_loop_fd_unwatch,
+  .stop = net_loop_stop,
+  .free = net_loop_free,
+};
+
+struct net_scheduler_s *net_scheduler_loop_create(
+  GMainContext *context, const struct net_scheduler_options_s *options)
+{
+  struct net_loop_s *loop = calloc(1, sizeof(*loop));
+  if (!loop)
+    return NULL;
+  g_mutex_init(&loop->watch_lock);
+  loop->wake_at = NET_TIME_NEVER;
+  struct net_scheduler_s *sched = &loop->base;
+  if (net_sched_common_init(sched, &net_loop_backend, options) < 0)
+    goto fail;
+  loop->cache = net_sched_cache_new(sched);
+  if (!loop->cache)
+    goto fail;
+  loop->context = context ? g_main_context_ref(context)
+                          : g_main_context_ref_thread_default();
+  loop->source = (struct net_loop_source_s *)g_source_new(
+    &net_loop_source_funcs, sizeof(struct net_loop_source_s));
+  loop->source->loop = loop;
+  g_source_set_name(&loop->source->source, "libnetwork scheduler");
+  g_source_set_can_recurse(&loop->source->source, FALSE);
+  g_source_attach(&loop->source->source, loop->context);
+  return sched;
+
+fail:
+  net_sched_common_clear(sched);
+  net_loop_free(sched);
+  return NULL;
+}
