@@ -17,3 +17,14 @@ libnetwork_la_SOURCES += \
 netlayerinclude_HEADERS += \
 	layers/include/net/layer/tcp.h \
 	layers/include/net/layer/tcp_echo.h
+
+# Simulated two-stack tests (virtual clock, seeded test wire).
+TCP_SIM_SUPPORT = \
+	tests/tcp/wire.c tests/tcp/wire.h \
+	tests/tcp/tapp.c tests/tcp/tapp.h \
+	tests/tcp/sim.c tests/tcp/sim.h
+check_PROGRAMS += tests/tcp/test_tcp_sim
+TESTS += tests/tcp/test_tcp_sim
+tests_tcp_test_tcp_sim_SOURCES = tests/tcp/test_tcp_sim.c $(TCP_SIM_SUPPORT)
+tests_tcp_test_tcp_sim_CFLAGS = $(NET_TEST_CFLAGS)
+tests_tcp_test_tcp_sim_LDADD = $(NET_TEST_LIBS)

@@ -423,11 +423,16 @@ static bool ack_input(struct net_tcp_session_s *s,
         s->snd_nxt = s->snd_una;
 
       /* RTT sample: from the echoed timestamp (RFC 7323 4.1), or the one
-         timed segment (Karn's algorithm). */
+         timed segment (Karn's algorithm).  An echo older than our last
+         retransmission is Karn's ambiguity again: the receiver answers
+         an old duplicate with a stale TS.Recent (RFC 7323 5.3 R2 before
+         R3), which would measure our back-off, not the path; skip it. */
       if ((s->flags & NET_TCP_SF_TS) && (si->opts & NET_TCP_OPT_TS) && si->tsecr)
         {
           uint32_t ms = net_tcp_ts_now(s) - si->tsecr;
-          if (ms < 60 * 1000)
+          bool stale = (s->flags & NET_TCP_SF_RTX_TS)
+                       && net_tcp_seq_lt(si->tsecr, s->rtx_tsval);
+          if (!stale && ms < 60 * 1000)
             net_tcp_rtt_sample(s, (net_time_t)ms * NET_NSEC_PER_MSEC);
         }
       else if ((s->flags & NET_TCP_SF_RTT_TIMING) && net_tcp_seq_gt(ack, s->rtt_seq))
@@ -496,19 +501,31 @@ static bool ack_input(struct net_tcp_session_s *s,
   return true;
 }
 
-/* Sequence acceptability (RFC 9293 3.10.7.4 first, four cases). */
+/* Sequence acceptability (RFC 9293 3.10.7.4 first).  The four cases of
+   the RFC, widened as Linux does: a segment ending at or after the
+   RCV.NXT we last acknowledged and starting at or before the right edge
+   is processed (its text is trimmed to the window afterwards).  Pure
+   ACKs sent while the peer's data crossed ours, or with the right edge
+   as sequence number, are then not dropped, which is what prevents ACK
+   wars after a go-back-N retransmission. */
 static bool seq_acceptable(const struct net_tcp_session_s *s, uint32_t seq,
                            uint32_t seglen, uint32_t wnd)
 {
-  uint32_t nxt = s->rcv_nxt;
-  if (seglen == 0)
-    return wnd == 0 ? seq == nxt
-                    : net_tcp_seq_ge(seq, nxt) && net_tcp_seq_lt(seq, nxt + wnd);
-  if (wnd == 0)
+  return net_tcp_seq_ge(seq + seglen, s->last_ack_sent)
+         && net_tcp_seq_le(seq, s->rcv_nxt + wnd);
+}
+
+/* Replies to unacceptable segments without text are rate limited (one
+   per 500 ms): two stacks that disagree must not ping-pong ACKs. */
+static bool oow_reply_allowed(struct net_tcp_session_s *s, uint32_t seglen,
+                              net_time_t now)
+{
+  if (seglen)
+    return true;
+  if (s->oow_last && now - s->oow_last < 500 * NET_NSEC_PER_MSEC)
     return false;
-  return (net_tcp_seq_ge(seq, nxt) && net_tcp_seq_lt(seq, nxt + wnd))
-         || (net_tcp_seq_ge(seq + seglen - 1, nxt)
-             && net_tcp_seq_lt(seq + seglen - 1, nxt + wnd));
+  s->oow_last = now;
+  return true;
 }
 
 /* RFC 6191 / RFC 9293 3.10.7.4 fourth: a SYN for a 4-tuple in TIME_WAIT
@@ -571,25 +588,23 @@ static void sync_input(struct net_tcp_session_s *s, struct net_task_s *task,
 
   if (!seq_acceptable(s, si->seq, seglen, wnd))
     {
-      /* With a zero window the ACK, RST and URG fields of a segment at
-         RCV.NXT are still processed (RFC 9293 3.10.7.4), its data not. */
-      if (!(wnd == 0 && si->seq == s->rcv_nxt))
+      net_tcp_count(s->shared, NET_TCP_STAT_DROP_OUT_OF_WINDOW, 1);
+      s->dup_segs++;
+      net_task_destroy(task);
+      /* A retransmitted FIN in TIME_WAIT restarts the 2 MSL wait. */
+      if (s->state == NET_TCP_TIME_WAIT && (si->flags & NET_TCP_FIN))
         {
-          net_tcp_count(s->shared, NET_TCP_STAT_DROP_OUT_OF_WINDOW, 1);
-          s->dup_segs++;
-          net_task_destroy(task);
-          /* A retransmitted FIN in TIME_WAIT restarts the 2 MSL wait. */
-          if (s->state == NET_TCP_TIME_WAIT && (si->flags & NET_TCP_FIN))
-            {
-              s->t_2msl = now + 2 * s->cfg->msl;
-              net_tcp_timer_update(s);
-            }
-          if (!(si->flags & NET_TCP_RST))
-            net_tcp_send_ack(s);
-          return;
+          s->t_2msl = now + 2 * s->cfg->msl;
+          net_tcp_timer_update(s);
         }
-      s->flags |= NET_TCP_SF_ACK_NOW;
+      if (!(si->flags & NET_TCP_RST) && oow_reply_allowed(s, seglen, now))
+        net_tcp_send_ack(s);
+      return;
     }
+  /* With a zero window the ACK, RST and URG fields are still processed
+     (RFC 9293 3.10.7.4), the text is trimmed away: answer with an ACK. */
+  if (seglen && wnd == 0)
+    s->flags |= NET_TCP_SF_ACK_NOW;
 
   if (si->flags & NET_TCP_RST)
     {

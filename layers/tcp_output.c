@@ -176,13 +176,28 @@ static int xmit(struct net_tcp_session_s *s, uint32_t seq, uint32_t len,
 
 int net_tcp_send_ack(struct net_tcp_session_s *s)
 {
-  return xmit(s, s->snd_nxt, 0, NET_TCP_ACK);
+  /* Not SND.NXT: after a timeout pulled SND.NXT back, an ACK numbered
+     with it is below what the peer already has and would be dropped
+     (BSD's rule).  While probing a zero window SND.MAX is the probe
+     byte, beyond the peer's window: use SND.UNA then. */
+  uint32_t seq = (s->flags & NET_TCP_SF_PERSIST) ? s->snd_una : s->snd_max;
+  return xmit(s, seq, 0, NET_TCP_ACK);
 }
 
 int net_tcp_send_rst(struct net_tcp_session_s *s)
 {
   net_tcp_count(s->shared, NET_TCP_STAT_RESETS_SENT, 1);
   return xmit(s, s->snd_nxt, 0, NET_TCP_RST | NET_TCP_ACK);
+}
+
+/* A retransmission: counted, and its timestamp remembered so that ACKs
+   echoing an older one give no RTT sample (see ack_input). */
+static void note_retransmit(struct net_tcp_session_s *s)
+{
+  s->retransmits++;
+  net_tcp_count(s->shared, NET_TCP_STAT_RETRANSMITS, 1);
+  s->rtx_tsval = net_tcp_ts_now(s);
+  s->flags |= NET_TCP_SF_RTX_TS;
 }
 
 int net_tcp_send_keepalive(struct net_tcp_session_s *s)
@@ -214,10 +229,7 @@ int net_tcp_send_segment(struct net_tcp_session_s *s, uint32_t seq,
   if (!probe && net_tcp_fin_sent(s) && seq + len == s->fin_seq)
     flags |= NET_TCP_FIN;
   if (net_tcp_seq_lt(seq, s->snd_max))
-    {
-      s->retransmits++;
-      net_tcp_count(s->shared, NET_TCP_STAT_RETRANSMITS, 1);
-    }
+    note_retransmit(s);
   return xmit(s, seq, len, flags);
 }
 
@@ -296,10 +308,7 @@ void net_tcp_output(struct net_tcp_session_s *s)
                 flags |= NET_TCP_FIN;
             }
           if (resend)
-            {
-              s->retransmits++;
-              net_tcp_count(s->shared, NET_TCP_STAT_RETRANSMITS, 1);
-            }
+            note_retransmit(s);
           else if (!(s->flags & (NET_TCP_SF_TS | NET_TCP_SF_RTT_TIMING)))
             {
               /* Karn: time one new segment per round trip when no
@@ -321,10 +330,7 @@ void net_tcp_output(struct net_tcp_session_s *s)
       if ((s->flags & NET_TCP_SF_FIN_QUEUED) && s->snd_nxt == s->fin_seq)
         {
           if (net_tcp_seq_lt(s->snd_nxt, s->snd_max))
-            {
-              s->retransmits++;
-              net_tcp_count(s->shared, NET_TCP_STAT_RETRANSMITS, 1);
-            }
+            note_retransmit(s);
           xmit(s, s->snd_nxt, 0, NET_TCP_ACK | NET_TCP_FIN);
           s->snd_nxt++;
           if (net_tcp_seq_gt(s->snd_nxt, s->snd_max))

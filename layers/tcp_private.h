@@ -240,6 +240,9 @@ enum
   NET_TCP_OP_ESTABLISHED,
   /* to a session from itself: report the past to a new application */
   NET_TCP_OP_REPLAY,
+  /* to a session: its application took the CLOSED event, tell the tcp
+     layer it may unbind the session */
+  NET_TCP_OP_FINAL,
   /* the session timer */
   NET_TCP_OP_TIMER,
 };
@@ -332,6 +335,7 @@ enum
   NET_TCP_SF_ESTABLISHED = 1u << 22, /* the handshake completed once */
   NET_TCP_SF_REPLAY = 1u << 23,      /* an application bound, past events
                                         not reported to it yet */
+  NET_TCP_SF_RTX_TS = 1u << 24,      /* rtx_tsval is valid */
 };
 
 struct net_tcp_session_s
@@ -381,6 +385,7 @@ struct net_tcp_session_s
 
   /* Timestamps (RFC 7323). */
   uint32_t ts_recent, ts_offset, last_ack_sent;
+  uint32_t rtx_tsval;                  /* TSval of the last retransmission */
   net_time_t ts_recent_time;
 
   /* Unanswered keepalive or zero-window probes. */
@@ -392,9 +397,10 @@ struct net_tcp_session_s
   struct net_task_s *timer;
   net_time_t timer_at;
 
-  /* RFC 5961 challenge ACK rate. */
+  /* RFC 5961 challenge ACK rate; last reply to an unacceptable ACK. */
   net_time_t chack_second;
   unsigned chack_count;
+  net_time_t oow_last;
 
   struct net_tcp_seg_cache_s cache;
 

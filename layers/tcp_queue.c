@@ -7,6 +7,7 @@
 #include "tcp_private.h"
 #include <net/buffer.h>
 #include <stdlib.h>
+#include <string.h>
 
 /* Nodes kept for reuse per session: enough for bursts, small enough that
    idle sessions hold little. */

@@ -8,6 +8,7 @@
 #include <net/buffer.h>
 #include <net/task.h>
 #include <stdlib.h>
+#include <string.h>
 
 /* Marks an OUTBOUND task whose buffer net_tcp_send() already charged to
    the send buffer (an address bit no layer uses). */
@@ -233,10 +234,72 @@ void net_tcp_session_established(struct net_tcp_session_s *s)
     }
 }
 
-void net_tcp_session_finish(struct net_tcp_session_s *s, int err)
+/* Ask the tcp layer to unbind us (NET_TCP_OP_DONE). */
+static void tell_done(struct net_tcp_session_s *s)
 {
   struct net_layer_s *parent = s->layer.parent;
+  if (!parent)
+    return;
+  struct net_task_s *task = net_scheduler_task_alloc(s->layer.scheduler);
+  if (task)
+    net_task_notification_push(task, parent, &s->layer, NET_TCP_OP_DONE, 0, 0);
+}
 
+/* The last event an application gets.  Unbinding the session makes
+   every task it sent and that was not delivered yet die (the core's
+   dangling rule), so the tcp layer may only unbind it once the
+   application has seen this one: its destruction (after delivery, or a
+   cancel) sends NET_TCP_OP_FINAL to the session, which then tells the
+   tcp layer. */
+struct final_task_s
+{
+  struct net_task_s task;
+  struct net_layer_s *session;
+};
+
+static void final_task_destroy(struct net_task_s *task)
+{
+  struct final_task_s *f = net_container_of(task, struct final_task_s, task);
+  struct net_task_s *n = net_scheduler_task_alloc(f->session->scheduler);
+  if (n)
+    net_task_notification_push(n, f->session, f->session, NET_TCP_OP_FINAL, 0, 0);
+  net_layer_refdec(f->session);
+  free(f);
+}
+
+/* Report CLOSED to the delegate and the application; false when the
+   tcp layer must be told directly. */
+static bool closed_event(struct net_tcp_session_s *s, int err)
+{
+  const struct net_tcp_session_delegate_vtable_s *vt =
+    (const struct net_tcp_session_delegate_vtable_s *)s->layer.delegate_vtable;
+
+  if (s->flags & NET_TCP_SF_CLOSED_SENT)
+    return false;
+  s->flags |= NET_TCP_SF_CLOSED_SENT;
+  s->close_err = err;
+  if (vt && vt->event)
+    vt->event(s->layer.delegate, &s->layer, NET_TCP_EV_CLOSED, err);
+  struct net_layer_s *app = app_of(s);
+  if (!app)
+    return false;
+  struct final_task_s *f = malloc(sizeof(*f));
+  if (!f)
+    {
+      struct net_task_s *task = net_scheduler_task_alloc(s->layer.scheduler);
+      if (task)
+        net_task_notification_push(task, app, &s->layer, NET_TCP_EV_CLOSED, err, 0);
+      return false;
+    }
+  net_task_init(&f->task, final_task_destroy);
+  f->session = net_layer_refinc(&s->layer);
+  /* Even a failed push destroys the task, which sends OP_FINAL. */
+  net_task_notification_push(&f->task, app, &s->layer, NET_TCP_EV_CLOSED, err, 0);
+  return true;
+}
+
+void net_tcp_session_finish(struct net_tcp_session_s *s, int err)
+{
   if (s->flags & NET_TCP_SF_DONE)
     return;
   s->flags |= NET_TCP_SF_DONE;
@@ -254,13 +317,8 @@ void net_tcp_session_finish(struct net_tcp_session_s *s, int err)
       net_tcp_listener_syn_done(s->listener);
     }
   net_tcp_count(s->shared, NET_TCP_STAT_CLOSED, 1);
-  net_tcp_session_event(s, NET_TCP_EV_CLOSED, err, 0);
-  if (parent)
-    {
-      struct net_task_s *task = net_scheduler_task_alloc(s->layer.scheduler);
-      if (task)
-        net_task_notification_push(task, parent, &s->layer, NET_TCP_OP_DONE, 0, 0);
-    }
+  if (!closed_event(s, err))
+    tell_done(s);
 }
 
 /* ------------------------------------------------------------------ */
@@ -473,6 +531,10 @@ static void control(struct net_tcp_session_s *s, struct net_task_s *task)
       break;
     case NET_TCP_OP_REPLAY:
       replay(s);
+      break;
+    case NET_TCP_OP_FINAL:
+      if (s->flags & NET_TCP_SF_DONE)
+        tell_done(s);
       break;
     default:
       break;
