@@ -24,7 +24,8 @@ DEVICES_TESTS = \
 	tests/devices/test_dump_decode \
 	tests/devices/test_ethernet \
 	tests/devices/test_pair \
-	tests/devices/test_dumper
+	tests/devices/test_dumper \
+	tests/devices/test_tap
 check_PROGRAMS += $(DEVICES_TESTS)
 TESTS += $(DEVICES_TESTS)
 EXTRA_DIST += \
@@ -38,4 +39,6 @@ tests_devices_test_pair_CFLAGS = $(NET_TEST_CFLAGS)
 tests_devices_test_pair_LDADD = $(NET_TEST_LIBS)
 tests_devices_test_dumper_CFLAGS = $(NET_TEST_CFLAGS)
 tests_devices_test_dumper_LDADD = $(NET_TEST_LIBS)
+tests_devices_test_tap_CFLAGS = $(NET_TEST_CFLAGS)
+tests_devices_test_tap_LDADD = $(NET_TEST_LIBS)
 CLEANFILES += test_dump_decode-*.pcap test_dumper-*.pcap
