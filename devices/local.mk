@@ -26,8 +26,9 @@ DEVICES_TESTS = \
 	tests/devices/test_pair \
 	tests/devices/test_dumper \
 	tests/devices/test_tap
-check_PROGRAMS += $(DEVICES_TESTS)
-TESTS += $(DEVICES_TESTS)
+check_PROGRAMS += $(DEVICES_TESTS) tests/devices/dumpgen
+TESTS += $(DEVICES_TESTS) tests/devices/pcap-tshark.sh
+dist_check_SCRIPTS += tests/devices/pcap-tshark.sh
 EXTRA_DIST += \
 	tests/devices/frames.h \
 	tests/devices/recorder.h
@@ -41,4 +42,6 @@ tests_devices_test_dumper_CFLAGS = $(NET_TEST_CFLAGS)
 tests_devices_test_dumper_LDADD = $(NET_TEST_LIBS)
 tests_devices_test_tap_CFLAGS = $(NET_TEST_CFLAGS)
 tests_devices_test_tap_LDADD = $(NET_TEST_LIBS)
+tests_devices_dumpgen_CFLAGS = $(NET_TEST_CFLAGS)
+tests_devices_dumpgen_LDADD = $(NET_TEST_LIBS)
 CLEANFILES += test_dump_decode-*.pcap test_dumper-*.pcap
