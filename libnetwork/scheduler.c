@@ -559,26 +559,22 @@ static bool net_timer_due(const struct net_timer_entry_s *e, net_time_t now)
 
 size_t net_sched_timers_expire(struct net_scheduler_s *sched, net_time_t now)
 {
-  struct net_task_s *head = NULL, **tail = &head;
   size_t n = 0;
+  /* Moving to the mailboxes under timer_lock keeps deadline order when
+     two threads expire at once (threaded: poller and run_until_idle) and
+     leaves no window where cancel finds the task nowhere.  Lock order:
+     timer_lock, then a layer spinlock, then the run queue. */
   g_mutex_lock(&sched->timer_lock);
   while (sched->heap_len > 0 && net_timer_due(&sched->heap[0], now))
     {
       struct net_task_s *task = sched->heap[0].task;
       net_timer_remove(sched, task);
-      *tail = task;
-      tail = &task->next;
+      net_sched_mailbox_put(sched, task);
       n++;
     }
   g_mutex_unlock(&sched->timer_lock);
   if (n)
     NET_SCHED_COUNT(sched, timers_fired, n);
-  while (head)
-    {
-      struct net_task_s *next = head->next;
-      net_sched_mailbox_put(sched, head);
-      head = next;
-    }
   return n;
 }
 

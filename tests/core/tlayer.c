@@ -6,6 +6,8 @@
 const struct tbackend_s tbackends[] = {
   { "loop", false, 0, 0 },
   { "loop-direct", false, 0, 8 },
+  { "threaded-1", true, 1, 0 },
+  { "threaded-3", true, 3, 0 },
 };
 const int TBACKEND_COUNT = G_N_ELEMENTS(tbackends);
 
@@ -41,6 +43,13 @@ struct net_scheduler_s *tsched_new(int i, const struct net_scheduler_options_s *
     o = *opt;
   if (tbackends[i].direct_depth)
     o.direct_depth = tbackends[i].direct_depth;
+  if (tbackends[i].threaded)
+    {
+      o.workers = tbackends[i].workers;
+      if (o.clock == NET_CLOCK_VIRTUAL)
+        o.clock = NET_CLOCK_MONOTONIC;
+      return net_scheduler_threaded_create(&o);
+    }
   return net_scheduler_loop_create(NULL, &o);
 }
 
