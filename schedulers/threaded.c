@@ -42,9 +42,9 @@ struct net_threaded_s
 {
   struct net_scheduler_s base;
 
-  GMutex rq_lock;
-  GCond rq_cond;             /* work arrived, or stop */
-  GCond idle_cond;           /* the last busy worker went idle */
+  pthread_mutex_t rq_lock;
+  pthread_cond_t rq_cond;             /* work arrived, or stop */
+  pthread_cond_t idle_cond;           /* the last busy worker went idle */
   struct net_layer_s *rq_head;
   struct net_layer_s *rq_tail;
   unsigned sleeping;         /* workers waiting on rq_cond */
@@ -60,12 +60,12 @@ struct net_threaded_s
   atomic_bool poller_stop;
   /* Watches (list) and unwatched ones the poller may still see in the
      events of its current epoll_wait (graveyard), under watch_lock. */
-  GMutex watch_lock;
+  pthread_mutex_t watch_lock;
   struct net_fd_watch_s *watches;
   struct net_fd_watch_s *graveyard;
 
-  GMutex quit_lock;
-  GCond quit_cond;
+  pthread_mutex_t quit_lock;
+  pthread_cond_t quit_cond;
   bool quit;
 };
 
@@ -89,15 +89,15 @@ static void net_threaded_enqueue(struct net_scheduler_s *sched,
 {
   struct net_threaded_s *ts = net_threaded(sched);
   layer->sched.run_next = NULL;
-  g_mutex_lock(&ts->rq_lock);
+  pthread_mutex_lock(&ts->rq_lock);
   if (ts->rq_tail)
     ts->rq_tail->sched.run_next = layer;
   else
     ts->rq_head = layer;
   ts->rq_tail = layer;
   if (ts->sleeping)
-    g_cond_signal(&ts->rq_cond);
-  g_mutex_unlock(&ts->rq_lock);
+    pthread_cond_signal(&ts->rq_cond);
+  pthread_mutex_unlock(&ts->rq_lock);
 }
 
 /* Pop the head of the run queue; rq_lock held. */
@@ -117,9 +117,9 @@ static struct net_layer_s *net_threaded_pop(struct net_threaded_s *ts)
 static struct net_layer_s *net_threaded_dequeue(struct net_scheduler_s *sched)
 {
   struct net_threaded_s *ts = net_threaded(sched);
-  g_mutex_lock(&ts->rq_lock);
+  pthread_mutex_lock(&ts->rq_lock);
   struct net_layer_s *layer = net_threaded_pop(ts);
-  g_mutex_unlock(&ts->rq_lock);
+  pthread_mutex_unlock(&ts->rq_lock);
   return layer;
 }
 
@@ -128,26 +128,26 @@ static gpointer net_worker_main(gpointer data)
   struct net_worker_s *w = data;
   struct net_threaded_s *ts = w->ts;
   struct net_sched_tls_s saved = net_sched_enter(&ts->base, w->cache);
-  g_mutex_lock(&ts->rq_lock);
+  pthread_mutex_lock(&ts->rq_lock);
   for (;;)
     {
       while (!ts->rq_head && !ts->stop)
         {
           ts->sleeping++;
-          g_cond_wait(&ts->rq_cond, &ts->rq_lock);
+          pthread_cond_wait(&ts->rq_cond, &ts->rq_lock);
           ts->sleeping--;
         }
       if (ts->stop)
         break;
       struct net_layer_s *layer = net_threaded_pop(ts);
       ts->active++;
-      g_mutex_unlock(&ts->rq_lock);
+      pthread_mutex_unlock(&ts->rq_lock);
       net_sched_layer_run(&ts->base, layer);
-      g_mutex_lock(&ts->rq_lock);
+      pthread_mutex_lock(&ts->rq_lock);
       if (--ts->active == 0 && !ts->rq_head)
-        g_cond_broadcast(&ts->idle_cond);
+        pthread_cond_broadcast(&ts->idle_cond);
     }
-  g_mutex_unlock(&ts->rq_lock);
+  pthread_mutex_unlock(&ts->rq_lock);
   net_sched_leave(saved);
   return NULL;
 }
@@ -200,10 +200,10 @@ static int net_ms_until(net_time_t t, net_time_t now)
 
 static void net_threaded_bury(struct net_threaded_s *ts)
 {
-  g_mutex_lock(&ts->watch_lock);
+  pthread_mutex_lock(&ts->watch_lock);
   struct net_fd_watch_s *dead = ts->graveyard;
   ts->graveyard = NULL;
-  g_mutex_unlock(&ts->watch_lock);
+  pthread_mutex_unlock(&ts->watch_lock);
   while (dead)
     {
       struct net_fd_watch_s *next = dead->grave_next;
@@ -230,7 +230,7 @@ static gpointer net_poller_main(gpointer data)
           break;
         }
       struct net_fd_watch_s *ready = NULL;
-      g_mutex_lock(&ts->watch_lock);
+      pthread_mutex_lock(&ts->watch_lock);
       for (int i = 0; i < n; i++)
         {
           struct net_fd_watch_s *w = ev[i].data.ptr;
@@ -248,7 +248,7 @@ static gpointer net_poller_main(gpointer data)
           w->ready_next = ready;
           ready = w;
         }
-      g_mutex_unlock(&ts->watch_lock);
+      pthread_mutex_unlock(&ts->watch_lock);
       while (ready)
         {
           struct net_fd_watch_s *next = ready->ready_next;
@@ -270,11 +270,11 @@ static struct net_fd_watch_s *net_threaded_fd_watch(struct net_scheduler_s *sche
   if (!w)
     return NULL;
   struct epoll_event ev = { .events = net_epoll_events(events), .data.ptr = w };
-  g_mutex_lock(&ts->watch_lock);
+  pthread_mutex_lock(&ts->watch_lock);
   if (epoll_ctl(ts->epfd, EPOLL_CTL_ADD, fd, &ev) < 0)
     {
       int err = errno;
-      g_mutex_unlock(&ts->watch_lock);
+      pthread_mutex_unlock(&ts->watch_lock);
       g_warning("cannot watch fd %d: %s", fd, g_strerror(err));
       net_fd_watch_unref(w);
       return NULL;
@@ -285,7 +285,7 @@ static struct net_fd_watch_s *net_threaded_fd_watch(struct net_scheduler_s *sche
   if (ts->watches)
     ts->watches->prev = w;
   ts->watches = w;
-  g_mutex_unlock(&ts->watch_lock);
+  pthread_mutex_unlock(&ts->watch_lock);
   return w;
 }
 
@@ -293,10 +293,10 @@ static void net_threaded_fd_rearm(struct net_fd_watch_s *w)
 {
   struct net_threaded_s *ts = net_threaded(w->sched);
   struct epoll_event ev = { .events = net_epoll_events(w->events), .data.ptr = w };
-  g_mutex_lock(&ts->watch_lock);
+  pthread_mutex_lock(&ts->watch_lock);
   if (w->tag && epoll_ctl(ts->epfd, EPOLL_CTL_MOD, w->fd, &ev) < 0)
     g_warning("cannot re-arm fd %d: %s", w->fd, g_strerror(errno));
-  g_mutex_unlock(&ts->watch_lock);
+  pthread_mutex_unlock(&ts->watch_lock);
 }
 
 /* Stop polling @p w and hand a reference to the graveyard; watch_lock held. */
@@ -319,9 +319,9 @@ static void net_threaded_fd_remove(struct net_threaded_s *ts, struct net_fd_watc
 static void net_threaded_fd_unwatch(struct net_fd_watch_s *w)
 {
   struct net_threaded_s *ts = net_threaded(w->sched);
-  g_mutex_lock(&ts->watch_lock);
+  pthread_mutex_lock(&ts->watch_lock);
   net_threaded_fd_remove(ts, w);
-  g_mutex_unlock(&ts->watch_lock);
+  pthread_mutex_unlock(&ts->watch_lock);
   net_fd_watch_kill(w);
   net_threaded_wake_poller(ts);
 }
@@ -331,34 +331,36 @@ static void net_threaded_fd_unwatch(struct net_fd_watch_s *w)
 static void net_threaded_run(struct net_scheduler_s *sched)
 {
   struct net_threaded_s *ts = net_threaded(sched);
-  g_mutex_lock(&ts->quit_lock);
+  pthread_mutex_lock(&ts->quit_lock);
   while (!ts->quit)
-    g_cond_wait(&ts->quit_cond, &ts->quit_lock);
+    pthread_cond_wait(&ts->quit_cond, &ts->quit_lock);
   ts->quit = false;
-  g_mutex_unlock(&ts->quit_lock);
+  pthread_mutex_unlock(&ts->quit_lock);
 }
 
 static void net_threaded_quit(struct net_scheduler_s *sched)
 {
   struct net_threaded_s *ts = net_threaded(sched);
-  g_mutex_lock(&ts->quit_lock);
+  pthread_mutex_lock(&ts->quit_lock);
   ts->quit = true;
-  g_cond_broadcast(&ts->quit_cond);
-  g_mutex_unlock(&ts->quit_lock);
+  pthread_cond_broadcast(&ts->quit_cond);
+  pthread_mutex_unlock(&ts->quit_lock);
 }
 
 static void net_threaded_run_for(struct net_scheduler_s *sched, net_time_t duration)
 {
   struct net_threaded_s *ts = net_threaded(sched);
   net_time_t end = net_sched_monotonic_ns();
-  end = end + duration < end ? NET_TIME_NEVER : end + duration;
-  gint64 end_us = end == NET_TIME_NEVER ? G_MAXINT64
-                                        : (gint64)((end + NET_NSEC_PER_USEC - 1) / NET_NSEC_PER_USEC);
-  g_mutex_lock(&ts->quit_lock);
+  end = end + duration < end ? (net_time_t)INT64_MAX : end + duration;
+  struct timespec ts_end = {
+    .tv_sec = (time_t)(end / NET_NSEC_PER_SEC),
+    .tv_nsec = (long)(end % NET_NSEC_PER_SEC),
+  };
+  pthread_mutex_lock(&ts->quit_lock);
   while (!ts->quit && net_sched_monotonic_ns() < end)
-    g_cond_wait_until(&ts->quit_cond, &ts->quit_lock, end_us);
+    pthread_cond_timedwait(&ts->quit_cond, &ts->quit_lock, &ts_end);
   ts->quit = false;
-  g_mutex_unlock(&ts->quit_lock);
+  pthread_mutex_unlock(&ts->quit_lock);
 }
 
 static void net_threaded_run_until_idle(struct net_scheduler_s *sched)
@@ -366,16 +368,16 @@ static void net_threaded_run_until_idle(struct net_scheduler_s *sched)
   struct net_threaded_s *ts = net_threaded(sched);
   for (;;)
     {
-      g_mutex_lock(&ts->rq_lock);
+      pthread_mutex_lock(&ts->rq_lock);
       while (ts->active > 0 || ts->rq_head)
-        g_cond_wait(&ts->idle_cond, &ts->rq_lock);
-      g_mutex_unlock(&ts->rq_lock);
+        pthread_cond_wait(&ts->idle_cond, &ts->rq_lock);
+      pthread_mutex_unlock(&ts->rq_lock);
       /* Due timers the poller has not moved yet count as runnable. */
       if (net_sched_timers_expire(sched, net_sched_monotonic_ns()) == 0)
         {
-          g_mutex_lock(&ts->rq_lock);
+          pthread_mutex_lock(&ts->rq_lock);
           bool idle = ts->active == 0 && !ts->rq_head;
-          g_mutex_unlock(&ts->rq_lock);
+          pthread_mutex_unlock(&ts->rq_lock);
           if (idle)
             return;
         }
@@ -387,10 +389,10 @@ static void net_threaded_run_until_idle(struct net_scheduler_s *sched)
 static void net_threaded_stop(struct net_scheduler_s *sched)
 {
   struct net_threaded_s *ts = net_threaded(sched);
-  g_mutex_lock(&ts->rq_lock);
+  pthread_mutex_lock(&ts->rq_lock);
   ts->stop = true;
-  g_cond_broadcast(&ts->rq_cond);
-  g_mutex_unlock(&ts->rq_lock);
+  pthread_cond_broadcast(&ts->rq_cond);
+  pthread_mutex_unlock(&ts->rq_lock);
   for (unsigned i = 0; i < ts->nworkers; i++)
     if (ts->workers[i].thread)
       {
@@ -404,18 +406,18 @@ static void net_threaded_stop(struct net_scheduler_s *sched)
       g_thread_join(ts->poller);
       ts->poller = NULL;
     }
-  g_mutex_lock(&ts->watch_lock);
+  pthread_mutex_lock(&ts->watch_lock);
   while (ts->watches)
     {
       struct net_fd_watch_s *w = ts->watches;
       g_critical("scheduler destroyed with fd %d still watched by a %s layer",
                  w->fd, net_layer_type_name(w->layer));
       net_threaded_fd_remove(ts, w);
-      g_mutex_unlock(&ts->watch_lock);
+      pthread_mutex_unlock(&ts->watch_lock);
       net_fd_watch_kill(w);
-      g_mutex_lock(&ts->watch_lock);
+      pthread_mutex_lock(&ts->watch_lock);
     }
-  g_mutex_unlock(&ts->watch_lock);
+  pthread_mutex_unlock(&ts->watch_lock);
   net_threaded_bury(ts);
 }
 
@@ -427,12 +429,12 @@ static void net_threaded_free(struct net_scheduler_s *sched)
   if (ts->evfd >= 0)
     close(ts->evfd);
   free(ts->workers);
-  g_mutex_clear(&ts->rq_lock);
-  g_cond_clear(&ts->rq_cond);
-  g_cond_clear(&ts->idle_cond);
-  g_mutex_clear(&ts->watch_lock);
-  g_mutex_clear(&ts->quit_lock);
-  g_cond_clear(&ts->quit_cond);
+  pthread_mutex_destroy(&ts->rq_lock);
+  pthread_cond_destroy(&ts->rq_cond);
+  pthread_cond_destroy(&ts->idle_cond);
+  pthread_mutex_destroy(&ts->watch_lock);
+  pthread_mutex_destroy(&ts->quit_lock);
+  pthread_cond_destroy(&ts->quit_cond);
   free(ts);
 }
 
@@ -465,12 +467,12 @@ struct net_scheduler_s *net_scheduler_threaded_create(
   if (!ts)
     return NULL;
   ts->epfd = ts->evfd = -1;
-  g_mutex_init(&ts->rq_lock);
-  g_cond_init(&ts->rq_cond);
-  g_cond_init(&ts->idle_cond);
-  g_mutex_init(&ts->watch_lock);
-  g_mutex_init(&ts->quit_lock);
-  g_cond_init(&ts->quit_cond);
+  pthread_mutex_init(&ts->rq_lock, NULL);
+  net_cond_init(&ts->rq_cond);
+  net_cond_init(&ts->idle_cond);
+  pthread_mutex_init(&ts->watch_lock, NULL);
+  pthread_mutex_init(&ts->quit_lock, NULL);
+  net_cond_init(&ts->quit_cond);
   struct net_scheduler_s *sched = &ts->base;
   if (net_sched_common_init(sched, &net_threaded_backend, options) < 0)
     goto fail;
