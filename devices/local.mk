@@ -18,6 +18,12 @@ netdevinclude_HEADERS += \
 	devices/include/net/dev/pair.h \
 	devices/include/net/dev/tap.h
 
+bin_PROGRAMS += examples/netdump
+examples_netdump_SOURCES = examples/netdump.c
+examples_netdump_LDADD = libnetwork.la $(GLIB_LIBS) -lpthread
+man_MANS += doc/netdump.1
+EXTRA_DIST += doc/netdump.1 doc/devices.md
+
 # Tests: pure decoders, the Ethernet layer over a fake driver, the pair
 # device, the dumper layer, the TAP device (skips without root).
 DEVICES_TESTS = \
@@ -27,8 +33,8 @@ DEVICES_TESTS = \
 	tests/devices/test_dumper \
 	tests/devices/test_tap
 check_PROGRAMS += $(DEVICES_TESTS) tests/devices/dumpgen
-TESTS += $(DEVICES_TESTS) tests/devices/pcap-tshark.sh
-dist_check_SCRIPTS += tests/devices/pcap-tshark.sh
+TESTS += $(DEVICES_TESTS) tests/devices/pcap-tshark.sh tests/devices/tap-netdump.sh
+dist_check_SCRIPTS += tests/devices/pcap-tshark.sh tests/devices/tap-netdump.sh
 EXTRA_DIST += \
 	tests/devices/frames.h \
 	tests/devices/recorder.h
