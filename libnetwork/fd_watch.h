@@ -27,11 +27,12 @@ struct net_fd_watch_s
   struct net_task_s task; /* the notification */
 
   /* Backend fields. */
-  void *tag;                       /* loop: g_source_add_unix_fd() tag */
+  void *tag;  /* loop: g_source_add_unix_fd() tag; threaded: non-NULL while polled */
   GIOCondition revents;            /* loop: readiness being dispatched */
   struct net_fd_watch_s *next;     /* backend list */
   struct net_fd_watch_s *prev;
-  struct net_fd_watch_s *ready_next;
+  struct net_fd_watch_s *ready_next;  /* being notified */
+  struct net_fd_watch_s *grave_next;  /* threaded: unwatched, not freed yet */
 };
 
 /* A new watch with one reference (the handle), or NULL. */

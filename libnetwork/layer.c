@@ -80,7 +80,7 @@ static size_t net_layer_children_ref(struct net_layer_s *layer,
                                      struct net_layer_s ***out)
 {
   struct net_scheduler_s *sched = layer->scheduler;
-  g_mutex_lock(&sched->tree_lock);
+  pthread_mutex_lock(&sched->tree_lock);
   size_t n = 0;
   for (struct net_layer_s *c = layer->children; c; c = c->sibling_next)
     n++;
@@ -88,7 +88,7 @@ static size_t net_layer_children_ref(struct net_layer_s *layer,
   size_t i = 0;
   for (struct net_layer_s *c = layer->children; c; c = c->sibling_next)
     v[i++] = net_layer_refinc(c);
-  g_mutex_unlock(&sched->tree_lock);
+  pthread_mutex_unlock(&sched->tree_lock);
   *out = v;
   return n;
 }
@@ -182,7 +182,7 @@ int net_layer_bind(struct net_layer_s *parent, const void *addr,
   /* Reserve the child (parent pointer set) before asking the parent, so
      a concurrent bind of the same child sees -EBUSY. */
   int err = 0;
-  g_mutex_lock(&sched->tree_lock);
+  pthread_mutex_lock(&sched->tree_lock);
   if (child->parent)
     err = -EBUSY;
   else
@@ -194,7 +194,7 @@ int net_layer_bind(struct net_layer_s *parent, const void *addr,
         }
   if (!err)
     __atomic_store_n(&child->parent, parent, __ATOMIC_RELEASE);
-  g_mutex_unlock(&sched->tree_lock);
+  pthread_mutex_unlock(&sched->tree_lock);
 
   if (!err && parent->handler->bound)
     {
@@ -207,21 +207,21 @@ int net_layer_bind(struct net_layer_s *parent, const void *addr,
         }
       if (err)
         {
-          g_mutex_lock(&sched->tree_lock);
+          pthread_mutex_lock(&sched->tree_lock);
           __atomic_store_n(&child->parent, NULL, __ATOMIC_RELEASE);
-          g_mutex_unlock(&sched->tree_lock);
+          pthread_mutex_unlock(&sched->tree_lock);
         }
     }
   if (!err)
     {
       net_layer_refinc(child);
-      g_mutex_lock(&sched->tree_lock);
+      pthread_mutex_lock(&sched->tree_lock);
       child->sibling_prev = NULL;
       child->sibling_next = parent->children;
       if (parent->children)
         parent->children->sibling_prev = child;
       parent->children = child;
-      g_mutex_unlock(&sched->tree_lock);
+      pthread_mutex_unlock(&sched->tree_lock);
       net_layer_child_context_update(parent, child);
     }
   net_layer_exec_release(parent);
@@ -252,7 +252,7 @@ void net_layer_unbind(struct net_layer_s *parent, struct net_layer_s *child)
   struct net_scheduler_s *sched = parent->scheduler;
 
   net_layer_exec_acquire(parent);
-  g_mutex_lock(&sched->tree_lock);
+  pthread_mutex_lock(&sched->tree_lock);
   bool bound = child->parent == parent;
   if (bound)
     {
@@ -265,7 +265,7 @@ void net_layer_unbind(struct net_layer_s *parent, struct net_layer_s *child)
       child->sibling_next = child->sibling_prev = NULL;
       __atomic_store_n(&child->parent, NULL, __ATOMIC_RELEASE);
     }
-  g_mutex_unlock(&sched->tree_lock);
+  pthread_mutex_unlock(&sched->tree_lock);
   if (bound)
     {
       if (parent->handler->unbound)
@@ -283,9 +283,9 @@ void net_layer_unbind_all(struct net_layer_s *parent)
   net_layer_exec_acquire(parent);
   for (;;)
     {
-      g_mutex_lock(&sched->tree_lock);
+      pthread_mutex_lock(&sched->tree_lock);
       struct net_layer_s *child = parent->children;
-      g_mutex_unlock(&sched->tree_lock);
+      pthread_mutex_unlock(&sched->tree_lock);
       if (!child)
         break;
       net_layer_unbind(parent, child);

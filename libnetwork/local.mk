@@ -8,7 +8,8 @@ libnetwork_la_SOURCES += \
 	libnetwork/scheduler_private.h \
 	libnetwork/fd_watch.c \
 	libnetwork/fd_watch.h \
-	schedulers/loop.c
+	schedulers/loop.c \
+	schedulers/threaded.c
 
 netinclude_HEADERS += \
 	libnetwork/include/net/types.h \
@@ -46,5 +47,11 @@ tests_core_test_layer_LDADD = $(NET_TEST_LIBS)
 tests_core_test_sched_SOURCES = tests/core/test_sched.c $(CORE_TEST_SUPPORT)
 tests_core_test_sched_CFLAGS = $(NET_TEST_CFLAGS)
 tests_core_test_sched_LDADD = $(NET_TEST_LIBS)
+check_PROGRAMS += tests/core/test_stress
+TESTS += tests/core/test_stress
+tests_core_test_stress_SOURCES = tests/core/test_stress.c $(CORE_TEST_SUPPORT)
+tests_core_test_stress_CFLAGS = $(NET_TEST_CFLAGS)
+tests_core_test_stress_LDADD = $(NET_TEST_LIBS)
+TSAN_TESTS += tests/core/test_layer tests/core/test_sched tests/core/test_stress
 
 EXTRA_DIST += doc/buffers.md

@@ -94,11 +94,11 @@ int net_sched_common_init(struct net_scheduler_s *sched,
   if (o->large_buffer_size < NET_SMALL_BUFFER_SIZE)
     o->large_buffer_size = NET_SMALL_BUFFER_SIZE;
 
-  g_mutex_init(&sched->timer_lock);
-  g_mutex_init(&sched->alloc_lock);
-  g_mutex_init(&sched->exec_lock);
-  g_cond_init(&sched->exec_cond);
-  g_mutex_init(&sched->tree_lock);
+  pthread_mutex_init(&sched->timer_lock, NULL);
+  pthread_mutex_init(&sched->alloc_lock, NULL);
+  pthread_mutex_init(&sched->exec_lock, NULL);
+  net_cond_init(&sched->exec_cond);
+  pthread_mutex_init(&sched->tree_lock, NULL);
   sched->slabs = g_ptr_array_new_with_free_func(free);
 
   sched->small_pool = net_buffer_pool_create("small", NET_SMALL_BUFFER_SIZE,
@@ -125,11 +125,11 @@ void net_sched_common_clear(struct net_scheduler_s *sched)
     net_buffer_pool_refdec(sched->small_pool);
   if (sched->large_pool)
     net_buffer_pool_refdec(sched->large_pool);
-  g_mutex_clear(&sched->timer_lock);
-  g_mutex_clear(&sched->alloc_lock);
-  g_mutex_clear(&sched->exec_lock);
-  g_cond_clear(&sched->exec_cond);
-  g_mutex_clear(&sched->tree_lock);
+  pthread_mutex_destroy(&sched->timer_lock);
+  pthread_mutex_destroy(&sched->alloc_lock);
+  pthread_mutex_destroy(&sched->exec_lock);
+  pthread_cond_destroy(&sched->exec_cond);
+  pthread_mutex_destroy(&sched->tree_lock);
 }
 
 struct net_task_cache_s *net_sched_cache_new(struct net_scheduler_s *sched)
@@ -138,10 +138,10 @@ struct net_task_cache_s *net_sched_cache_new(struct net_scheduler_s *sched)
   if (!cache)
     return NULL;
   cache->sched = sched;
-  g_mutex_lock(&sched->alloc_lock);
+  pthread_mutex_lock(&sched->alloc_lock);
   cache->next = sched->caches;
   sched->caches = cache;
-  g_mutex_unlock(&sched->alloc_lock);
+  pthread_mutex_unlock(&sched->alloc_lock);
   return cache;
 }
 
@@ -166,9 +166,9 @@ static void net_sched_wake_waiters(struct net_scheduler_s *sched)
 {
   if (atomic_load(&sched->exec_waiters) == 0)
     return;
-  g_mutex_lock(&sched->exec_lock);
-  g_cond_broadcast(&sched->exec_cond);
-  g_mutex_unlock(&sched->exec_lock);
+  pthread_mutex_lock(&sched->exec_lock);
+  pthread_cond_broadcast(&sched->exec_cond);
+  pthread_mutex_unlock(&sched->exec_lock);
 }
 
 static bool net_layer_exec_try(struct net_layer_s *layer, bool nest)
@@ -200,12 +200,12 @@ void net_layer_exec_acquire(struct net_layer_s *layer)
   if (net_layer_exec_try(layer, true))
     return;
   struct net_scheduler_s *sched = layer->scheduler;
-  g_mutex_lock(&sched->exec_lock);
+  pthread_mutex_lock(&sched->exec_lock);
   atomic_fetch_add(&sched->exec_waiters, 1);
   while (!net_layer_exec_try(layer, true))
-    g_cond_wait(&sched->exec_cond, &sched->exec_lock);
+    pthread_cond_wait(&sched->exec_cond, &sched->exec_lock);
   atomic_fetch_sub(&sched->exec_waiters, 1);
-  g_mutex_unlock(&sched->exec_lock);
+  pthread_mutex_unlock(&sched->exec_lock);
 }
 
 void net_layer_exec_release(struct net_layer_s *layer)
@@ -518,7 +518,7 @@ int net_sched_timer_arm(struct net_task_s *task)
       net_task_destroy(task);
       return -ESHUTDOWN;
     }
-  g_mutex_lock(&sched->timer_lock);
+  pthread_mutex_lock(&sched->timer_lock);
   if (sched->heap_len == sched->heap_cap)
     {
       size_t cap = sched->heap_cap ? sched->heap_cap * 2 : 64;
@@ -526,7 +526,7 @@ int net_sched_timer_arm(struct net_task_s *task)
         ? realloc(sched->heap, cap * sizeof(*heap)) : NULL;
       if (!heap)
         {
-          g_mutex_unlock(&sched->timer_lock);
+          pthread_mutex_unlock(&sched->timer_lock);
           net_task_destroy(task);
           return -ENOMEM;
         }
@@ -546,7 +546,7 @@ int net_sched_timer_arm(struct net_task_s *task)
   ls->timers = task;
   __atomic_store_n(&task->sched_state, NET_TASK_TIMER, __ATOMIC_RELAXED);
   bool first = task->timeout.heap_index == 0;
-  g_mutex_unlock(&sched->timer_lock);
+  pthread_mutex_unlock(&sched->timer_lock);
   if (first)
     sched->backend->timers_changed(sched);
   return 0;
@@ -559,34 +559,30 @@ static bool net_timer_due(const struct net_timer_entry_s *e, net_time_t now)
 
 size_t net_sched_timers_expire(struct net_scheduler_s *sched, net_time_t now)
 {
-  struct net_task_s *head = NULL, **tail = &head;
   size_t n = 0;
-  g_mutex_lock(&sched->timer_lock);
+  /* Moving to the mailboxes under timer_lock keeps deadline order when
+     two threads expire at once (threaded: poller and run_until_idle) and
+     leaves no window where cancel finds the task nowhere.  Lock order:
+     timer_lock, then a layer spinlock, then the run queue. */
+  pthread_mutex_lock(&sched->timer_lock);
   while (sched->heap_len > 0 && net_timer_due(&sched->heap[0], now))
     {
       struct net_task_s *task = sched->heap[0].task;
       net_timer_remove(sched, task);
-      *tail = task;
-      tail = &task->next;
+      net_sched_mailbox_put(sched, task);
       n++;
     }
-  g_mutex_unlock(&sched->timer_lock);
+  pthread_mutex_unlock(&sched->timer_lock);
   if (n)
     NET_SCHED_COUNT(sched, timers_fired, n);
-  while (head)
-    {
-      struct net_task_s *next = head->next;
-      net_sched_mailbox_put(sched, head);
-      head = next;
-    }
   return n;
 }
 
 net_time_t net_sched_timers_next(struct net_scheduler_s *sched)
 {
-  g_mutex_lock(&sched->timer_lock);
+  pthread_mutex_lock(&sched->timer_lock);
   net_time_t t = sched->heap_len ? sched->heap[0].deadline : NET_TIME_NEVER;
-  g_mutex_unlock(&sched->timer_lock);
+  pthread_mutex_unlock(&sched->timer_lock);
   return t;
 }
 
@@ -602,14 +598,14 @@ bool net_scheduler_task_cancel(struct net_scheduler_s *sched,
       uint32_t state = __atomic_load_n(&task->sched_state, __ATOMIC_ACQUIRE);
       if (state == NET_TASK_TIMER)
         {
-          g_mutex_lock(&sched->timer_lock);
+          pthread_mutex_lock(&sched->timer_lock);
           if (__atomic_load_n(&task->sched_state, __ATOMIC_RELAXED) != NET_TASK_TIMER)
             {
-              g_mutex_unlock(&sched->timer_lock);
+              pthread_mutex_unlock(&sched->timer_lock);
               continue;
             }
           net_timer_remove(sched, task);
-          g_mutex_unlock(&sched->timer_lock);
+          pthread_mutex_unlock(&sched->timer_lock);
           net_sched_cancelled(sched, task);
           return true;
         }
@@ -646,7 +642,7 @@ void net_sched_layer_cancel_all(struct net_scheduler_s *sched,
   net_spin_unlock(&ls->lock);
 
   struct net_task_s *timers = NULL;
-  g_mutex_lock(&sched->timer_lock);
+  pthread_mutex_lock(&sched->timer_lock);
   while (ls->timers)
     {
       struct net_task_s *t = ls->timers;
@@ -654,7 +650,7 @@ void net_sched_layer_cancel_all(struct net_scheduler_s *sched,
       t->next = timers;
       timers = t;
     }
-  g_mutex_unlock(&sched->timer_lock);
+  pthread_mutex_unlock(&sched->timer_lock);
 
   for (struct net_task_s *list[2] = {queued, timers}, **l = list; l < list + 2; l++)
     while (*l)
@@ -779,11 +775,11 @@ void net_scheduler_stats(const struct net_scheduler_s *csched,
   struct net_scheduler_s *sched = (struct net_scheduler_s *)csched;
   uint64_t allocs = 0, frees = 0;
   memset(stats, 0, sizeof(*stats));
-  g_mutex_lock(&sched->alloc_lock);
+  pthread_mutex_lock(&sched->alloc_lock);
   for (struct net_task_cache_s *c = sched->caches; c; c = c->next)
     net_counters_add(stats, &c->counters, &allocs, &frees);
   net_counters_add(stats, &sched->shared, &allocs, &frees);
-  g_mutex_unlock(&sched->alloc_lock);
+  pthread_mutex_unlock(&sched->alloc_lock);
   /* Per-thread counters are read at slightly different instants: a task
      freed by one thread may be seen before its allocation by another. */
   stats->live_tasks = allocs > frees ? (size_t)(allocs - frees) : 0;
@@ -808,16 +804,16 @@ void net_scheduler_destroy(struct net_scheduler_s *sched)
   struct net_sched_tls_s saved = net_sched_enter(sched, NULL);
   for (;;)
     {
-      g_mutex_lock(&sched->timer_lock);
+      pthread_mutex_lock(&sched->timer_lock);
       while (sched->heap_len > 0)
         {
           struct net_task_s *task = sched->heap[0].task;
           net_timer_remove(sched, task);
-          g_mutex_unlock(&sched->timer_lock);
+          pthread_mutex_unlock(&sched->timer_lock);
           net_sched_cancelled(sched, task);
-          g_mutex_lock(&sched->timer_lock);
+          pthread_mutex_lock(&sched->timer_lock);
         }
-      g_mutex_unlock(&sched->timer_lock);
+      pthread_mutex_unlock(&sched->timer_lock);
       struct net_layer_s *layer = sched->backend->dequeue(sched);
       if (!layer)
         break;

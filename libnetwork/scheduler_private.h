@@ -17,6 +17,8 @@
 #include <net/scheduler.h>
 #include <net/buffer.h>
 #include <sched.h>
+#include <time.h>
+#include <pthread.h>
 
 /* Bits of net_layer_sched_s::state, changed under the layer spinlock. */
 enum
@@ -137,14 +139,14 @@ struct net_scheduler_s
   atomic_uint_least64_t virtual_now;
 
   /* Timers: a binary min-heap under timer_lock. */
-  GMutex timer_lock;
+  pthread_mutex_t timer_lock;
   struct net_timer_entry_s *heap;
   size_t heap_len;
   size_t heap_cap;
   uint64_t timer_seq;
 
   /* Task allocator: slabs, a shared free list, per-thread caches. */
-  GMutex alloc_lock;
+  pthread_mutex_t alloc_lock;
   struct net_task_s *free;
   size_t nfree;
   size_t carved;
@@ -155,16 +157,28 @@ struct net_scheduler_s
   atomic_size_t live_layers;
 
   /* Threads waiting for a busy layer (net_layer_bind/unbind). */
-  GMutex exec_lock;
-  GCond exec_cond;
+  pthread_mutex_t exec_lock;
+  pthread_cond_t exec_cond;
   atomic_uint exec_waiters;
 
   /* Parent pointers and children lists. */
-  GMutex tree_lock;
+  pthread_mutex_t tree_lock;
 
   struct net_buffer_pool_s *small_pool;
   struct net_buffer_pool_s *large_pool;
 };
+
+/* Locks are pthread ones, not GMutex: GLib's futex-based GMutex is
+   invisible to ThreadSanitizer.  Condition variables wait on
+   CLOCK_MONOTONIC, the scheduler clock. */
+static inline void net_cond_init(pthread_cond_t *cond)
+{
+  pthread_condattr_t attr;
+  pthread_condattr_init(&attr);
+  pthread_condattr_setclock(&attr, CLOCK_MONOTONIC);
+  pthread_cond_init(cond, &attr);
+  pthread_condattr_destroy(&attr);
+}
 
 /* Spinlock of a layer: critical sections are a few list operations, so
    spinning beats a futex; yield when the holder was preempted. */

@@ -50,7 +50,7 @@ static void net_task_carve(struct net_scheduler_s *sched)
 static void net_task_cache_refill(struct net_scheduler_s *sched,
                                   struct net_task_cache_s *cache)
 {
-  g_mutex_lock(&sched->alloc_lock);
+  pthread_mutex_lock(&sched->alloc_lock);
   if (!sched->free)
     net_task_carve(sched);
   for (unsigned i = 0; i < NET_TASK_SLAB && sched->free; i++)
@@ -62,13 +62,13 @@ static void net_task_cache_refill(struct net_scheduler_s *sched,
       cache->free = t;
       cache->nfree++;
     }
-  g_mutex_unlock(&sched->alloc_lock);
+  pthread_mutex_unlock(&sched->alloc_lock);
 }
 
 static void net_task_cache_spill(struct net_scheduler_s *sched,
                                  struct net_task_cache_s *cache)
 {
-  g_mutex_lock(&sched->alloc_lock);
+  pthread_mutex_lock(&sched->alloc_lock);
   for (unsigned i = 0; i < 2 * NET_TASK_SLAB; i++)
     {
       struct net_task_s *t = cache->free;
@@ -78,7 +78,7 @@ static void net_task_cache_spill(struct net_scheduler_s *sched,
       sched->free = t;
       sched->nfree++;
     }
-  g_mutex_unlock(&sched->alloc_lock);
+  pthread_mutex_unlock(&sched->alloc_lock);
 }
 
 static inline void net_counter_inc(atomic_uint_least64_t *c)
@@ -105,7 +105,7 @@ struct net_task_s *net_scheduler_task_alloc(struct net_scheduler_s *sched)
     }
   else
     {
-      g_mutex_lock(&sched->alloc_lock);
+      pthread_mutex_lock(&sched->alloc_lock);
       if (!sched->free)
         net_task_carve(sched);
       task = sched->free;
@@ -114,7 +114,7 @@ struct net_task_s *net_scheduler_task_alloc(struct net_scheduler_s *sched)
           sched->free = task->next;
           sched->nfree--;
         }
-      g_mutex_unlock(&sched->alloc_lock);
+      pthread_mutex_unlock(&sched->alloc_lock);
       if (!task)
         goto fail;
       atomic_fetch_add_explicit(&sched->shared.allocs, 1, memory_order_relaxed);
@@ -141,11 +141,11 @@ void net_sched_task_free(struct net_task_s *task)
         net_task_cache_spill(sched, cache);
       return;
     }
-  g_mutex_lock(&sched->alloc_lock);
+  pthread_mutex_lock(&sched->alloc_lock);
   task->next = sched->free;
   sched->free = task;
   sched->nfree++;
-  g_mutex_unlock(&sched->alloc_lock);
+  pthread_mutex_unlock(&sched->alloc_lock);
   atomic_fetch_add_explicit(&sched->shared.frees, 1, memory_order_relaxed);
 }
 

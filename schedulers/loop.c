@@ -46,7 +46,7 @@ struct net_loop_s
   atomic_size_t rq_len;
 
   /* Watches, under watch_lock (fd_watch may be called from any thread). */
-  GMutex watch_lock;
+  pthread_mutex_t watch_lock;
   struct net_fd_watch_s *watches;
 
   atomic_bool quit;
@@ -158,10 +158,10 @@ static gboolean net_loop_prepare(GSource *source, gint *timeout)
 static bool net_loop_fds_ready(struct net_loop_s *loop)
 {
   bool ready = false;
-  g_mutex_lock(&loop->watch_lock);
+  pthread_mutex_lock(&loop->watch_lock);
   for (struct net_fd_watch_s *w = loop->watches; w && !ready; w = w->next)
     ready = g_source_query_unix_fd(&loop->source->source, w->tag) != 0;
-  g_mutex_unlock(&loop->watch_lock);
+  pthread_mutex_unlock(&loop->watch_lock);
   return ready;
 }
 
@@ -177,7 +177,7 @@ static gboolean net_loop_check(GSource *source)
 static void net_loop_fds_dispatch(struct net_loop_s *loop)
 {
   struct net_fd_watch_s *ready = NULL;
-  g_mutex_lock(&loop->watch_lock);
+  pthread_mutex_lock(&loop->watch_lock);
   for (struct net_fd_watch_s *w = loop->watches; w; w = w->next)
     {
       GIOCondition rev = g_source_query_unix_fd(&loop->source->source, w->tag);
@@ -189,7 +189,7 @@ static void net_loop_fds_dispatch(struct net_loop_s *loop)
       w->ready_next = ready;
       ready = w;
     }
-  g_mutex_unlock(&loop->watch_lock);
+  pthread_mutex_unlock(&loop->watch_lock);
   while (ready)
     {
       struct net_fd_watch_s *next = ready->ready_next;
@@ -335,14 +335,14 @@ static struct net_fd_watch_s *net_loop_fd_watch(struct net_scheduler_s *sched,
   struct net_fd_watch_s *w = net_fd_watch_new(sched, layer, fd, events);
   if (!w)
     return NULL;
-  g_mutex_lock(&loop->watch_lock);
+  pthread_mutex_lock(&loop->watch_lock);
   w->tag = g_source_add_unix_fd(&loop->source->source, fd, events);
   w->prev = NULL;
   w->next = loop->watches;
   if (loop->watches)
     loop->watches->prev = w;
   loop->watches = w;
-  g_mutex_unlock(&loop->watch_lock);
+  pthread_mutex_unlock(&loop->watch_lock);
   if (net_sched_tls.sched != sched)
     g_main_context_wakeup(loop->context);
   return w;
@@ -351,10 +351,10 @@ static struct net_fd_watch_s *net_loop_fd_watch(struct net_scheduler_s *sched,
 static void net_loop_fd_rearm(struct net_fd_watch_s *w)
 {
   struct net_loop_s *loop = net_loop(w->sched);
-  g_mutex_lock(&loop->watch_lock);
+  pthread_mutex_lock(&loop->watch_lock);
   if (!w->dead)
     g_source_modify_unix_fd(&loop->source->source, w->tag, w->events);
-  g_mutex_unlock(&loop->watch_lock);
+  pthread_mutex_unlock(&loop->watch_lock);
   if (net_sched_tls.sched != w->sched)
     g_main_context_wakeup(loop->context);
 }
@@ -374,9 +374,9 @@ static void net_loop_fd_remove(struct net_loop_s *loop, struct net_fd_watch_s *w
 static void net_loop_fd_unwatch(struct net_fd_watch_s *w)
 {
   struct net_loop_s *loop = net_loop(w->sched);
-  g_mutex_lock(&loop->watch_lock);
+  pthread_mutex_lock(&loop->watch_lock);
   net_loop_fd_remove(loop, w);
-  g_mutex_unlock(&loop->watch_lock);
+  pthread_mutex_unlock(&loop->watch_lock);
   net_fd_watch_kill(w);
 }
 
@@ -385,18 +385,18 @@ static void net_loop_fd_unwatch(struct net_fd_watch_s *w)
 static void net_loop_stop(struct net_scheduler_s *sched)
 {
   struct net_loop_s *loop = net_loop(sched);
-  g_mutex_lock(&loop->watch_lock);
+  pthread_mutex_lock(&loop->watch_lock);
   while (loop->watches)
     {
       struct net_fd_watch_s *w = loop->watches;
       g_critical("scheduler destroyed with fd %d still watched by a %s layer",
                  w->fd, net_layer_type_name(w->layer));
       net_loop_fd_remove(loop, w);
-      g_mutex_unlock(&loop->watch_lock);
+      pthread_mutex_unlock(&loop->watch_lock);
       net_fd_watch_kill(w);
-      g_mutex_lock(&loop->watch_lock);
+      pthread_mutex_lock(&loop->watch_lock);
     }
-  g_mutex_unlock(&loop->watch_lock);
+  pthread_mutex_unlock(&loop->watch_lock);
   g_source_destroy(&loop->source->source);
 }
 
@@ -407,7 +407,7 @@ static void net_loop_free(struct net_scheduler_s *sched)
     g_source_unref(&loop->source->source);
   if (loop->context)
     g_main_context_unref(loop->context);
-  g_mutex_clear(&loop->watch_lock);
+  pthread_mutex_destroy(&loop->watch_lock);
   free(loop);
 }
 
@@ -434,7 +434,7 @@ struct net_scheduler_s *net_scheduler_loop_create(
   struct net_loop_s *loop = calloc(1, sizeof(*loop));
   if (!loop)
     return NULL;
-  g_mutex_init(&loop->watch_lock);
+  pthread_mutex_init(&loop->watch_lock, NULL);
   loop->wake_at = NET_TIME_NEVER;
   struct net_scheduler_s *sched = &loop->base;
   if (net_sched_common_init(sched, &net_loop_backend, options) < 0)

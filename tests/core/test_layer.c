@@ -162,8 +162,10 @@ START_TEST(destroy_parent_releases_children)
   ck_assert_int_eq(tnotify(S, g, a, 2, 0), 0);
 
   net_layer_refdec(NL(root));
-  /* Never inside refdec: later, by the scheduler, in its context. */
-  ck_assert_int_eq(atomic_load(&tl_destroyed_total), 0);
+  /* Never inside refdec: later, by the scheduler, in its context (the
+     workers of a threaded scheduler may already be at it). */
+  if (!tsched_threaded(_i))
+    ck_assert_int_eq(atomic_load(&tl_destroyed_total), 0);
   TWAIT(S, atomic_load(&tl_destroyed_total) == 4);
   ck_assert_int_eq(atomic_load(&tl_destroyed_total), 4);
   for (int id = 1; id <= 4; id++)
@@ -182,7 +184,8 @@ START_TEST(destroyed_once_in_context)
   net_layer_refinc(NL(l));
   net_layer_refdec(NL(l));
   net_layer_refdec(NL(l));
-  ck_assert_int_eq(atomic_load(&tl_destroyed_total), 0);
+  if (!tsched_threaded(_i))
+    ck_assert_int_eq(atomic_load(&tl_destroyed_total), 0);
   TWAIT(S, atomic_load(&tl_destroyed_total) == 1);
   net_scheduler_run_until_idle(S);
   ck_assert_int_eq(atomic_load(&tl_destroyed_by_id[5]), 1);
@@ -226,9 +229,10 @@ START_TEST(unbind_dangling_cancels)
   ck_assert_int_eq(p->unbound, 1);
 
   /* After dangling the layer works again. */
+  size_t nc = tlayer_count(c), nother = tlayer_count(other);
   ck_assert_int_eq(tnotify(S, c, p, 4, 0), 0);
   ck_assert_int_eq(tnotify(S, other, c, 5, 0), 0);
-  TWAIT(S, tlayer_count(other) >= 1 && tlayer_count(c) >= 1);
+  TWAIT(S, tlayer_count(other) > nother && tlayer_count(c) > nc);
   ck_assert_uint_eq(tlayer_rec(c, tlayer_count(c) - 1).opcode, 4);
   ck_assert_uint_eq(tlayer_rec(other, tlayer_count(other) - 1).opcode, 5);
 

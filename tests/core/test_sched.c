@@ -120,6 +120,8 @@ static void check_timer_log(struct tlayer_s *l, size_t n)
 
 START_TEST(timers_virtual_order)
 {
+  if (tsched_threaded(_i))
+    return;
   struct net_scheduler_options_s o = { .clock = NET_CLOCK_VIRTUAL };
   setup_opt(_i, &o);
   ck_assert_uint_eq(net_scheduler_time(S), 0);
@@ -289,26 +291,39 @@ START_TEST(cancel_queued_and_delayed)
 
   /* Many timers, every other one cancelled: the heap stays consistent. */
   enum { N = 200 };
+  /* The tasks' memory outlives them, so cancelling one that already
+     fired is safe (and returns false). */
+  static struct net_task_s many_tasks[N];
   struct net_task_s *many[N];
   net_time_t now = net_scheduler_time(S);
   for (int i = 0; i < N; i++)
     {
-      many[i] = malloc(sizeof(struct net_task_s));
-      net_task_init(many[i], (void (*)(struct net_task_s *))free);
+      many[i] = &many_tasks[i];
+      net_task_init(many[i], custom_destroy);
       ck_assert_int_eq(net_task_timeout_push(many[i], NL(l), NL(l),
-                                             now + (net_time_t)((i * 7919) % N) * NET_NSEC_PER_USEC,
+                                             now + 50 * NET_NSEC_PER_MSEC
+                                             + (net_time_t)((i * 7919) % N) * NET_NSEC_PER_USEC,
                                              0, 100 + i), 0);
     }
+  /* On a loop nothing fires before we run it; a slow machine may let
+     the workers of a threaded scheduler beat us to a few, which must then
+     be delivered and not cancelled.  (Deadline order holds between
+     timers armed before either fired: 50 ms is plenty to arm them all.) */
+  bool cancelled[N] = { false };
+  size_t ncancelled = 0;
   for (int i = 0; i < N; i += 2)
-    ck_assert(net_scheduler_task_cancel(S, many[i]));
-  for (int i = 0; i < 1000 && tlayer_count(l) < 1 + N / 2; i++)
+    if ((cancelled[i] = net_scheduler_task_cancel(S, many[i])))
+      ncancelled++;
+  if (!tsched_threaded(_i))
+    ck_assert_uint_eq(ncancelled, N / 2);
+  for (int i = 0; i < 1000 && tlayer_count(l) < 1 + N - ncancelled; i++)
     net_scheduler_run_for(S, NET_NSEC_PER_MSEC);
-  ck_assert_uint_eq(tlayer_count(l), 1 + N / 2);
+  ck_assert_uint_eq(tlayer_count(l), 1 + N - ncancelled);
   net_time_t prev = 0;
   for (size_t i = 1; i < tlayer_count(l); i++)
     {
       struct trec_s r = tlayer_rec(l, i);
-      ck_assert_uint_eq((r.opcode - 100) % 2, 1);
+      ck_assert(!cancelled[r.opcode - 100]);
       ck_assert_uint_ge(r.deadline, prev);
       prev = r.deadline;
     }

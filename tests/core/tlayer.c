@@ -6,6 +6,8 @@
 const struct tbackend_s tbackends[] = {
   { "loop", false, 0, 0 },
   { "loop-direct", false, 0, 8 },
+  { "threaded-1", true, 1, 0 },
+  { "threaded-3", true, 3, 0 },
 };
 const int TBACKEND_COUNT = G_N_ELEMENTS(tbackends);
 
@@ -41,6 +43,13 @@ struct net_scheduler_s *tsched_new(int i, const struct net_scheduler_options_s *
     o = *opt;
   if (tbackends[i].direct_depth)
     o.direct_depth = tbackends[i].direct_depth;
+  if (tbackends[i].threaded)
+    {
+      o.workers = tbackends[i].workers;
+      if (o.clock == NET_CLOCK_VIRTUAL)
+        o.clock = NET_CLOCK_MONOTONIC;
+      return net_scheduler_threaded_create(&o);
+    }
   return net_scheduler_loop_create(NULL, &o);
 }
 
@@ -92,24 +101,24 @@ void tlayer_record(struct tlayer_s *l, const struct net_task_s *task)
     default:
       break;
     }
-  g_mutex_lock(&l->log_lock);
+  pthread_mutex_lock(&l->log_lock);
   g_array_append_val(l->log, r);
-  g_mutex_unlock(&l->log_lock);
+  pthread_mutex_unlock(&l->log_lock);
 }
 
 size_t tlayer_count(struct tlayer_s *l)
 {
-  g_mutex_lock(&l->log_lock);
+  pthread_mutex_lock(&l->log_lock);
   size_t n = l->log->len;
-  g_mutex_unlock(&l->log_lock);
+  pthread_mutex_unlock(&l->log_lock);
   return n;
 }
 
 struct trec_s tlayer_rec(struct tlayer_s *l, size_t i)
 {
-  g_mutex_lock(&l->log_lock);
+  pthread_mutex_lock(&l->log_lock);
   struct trec_s r = g_array_index(l->log, struct trec_s, i);
-  g_mutex_unlock(&l->log_lock);
+  pthread_mutex_unlock(&l->log_lock);
   return r;
 }
 
@@ -142,7 +151,7 @@ static void tl_destroyed(struct net_layer_s *layer)
   if (l->id >= 0 && l->id < (int)G_N_ELEMENTS(tl_destroyed_by_id))
     atomic_fetch_add(&tl_destroyed_by_id[l->id], 1);
   g_array_free(l->log, TRUE);
-  g_mutex_clear(&l->log_lock);
+  pthread_mutex_destroy(&l->log_lock);
   free(l);
 }
 
@@ -232,7 +241,7 @@ struct tlayer_s *tlayer_new(struct net_scheduler_s *sched, int id)
   ck_assert_ptr_nonnull(l);
   ck_assert_int_eq(net_layer_init(&l->base, &tl_handler, sched, l, &tl_delegate), 0);
   l->id = id;
-  g_mutex_init(&l->log_lock);
+  pthread_mutex_init(&l->log_lock, NULL);
   l->log = g_array_new(FALSE, FALSE, sizeof(struct trec_s));
   return l;
 }

@@ -11,6 +11,7 @@
 #include <stdlib.h>
 #include <check.h>
 #include <glib.h>
+#include <pthread.h>
 
 /* Scheduler configurations; tests loop over [0, TBACKEND_COUNT). */
 struct tbackend_s
@@ -57,7 +58,7 @@ struct tlayer_s
   int id;
   atomic_int running;       /* 1 while one of its handlers runs */
   atomic_int delivered;
-  GMutex log_lock;
+  pthread_mutex_t log_lock;
   GArray *log;              /* struct trec_s */
   int bound, unbound, dangling, context_changed, released;
   int refuse_addr;          /* bound() refuses this address (if non-zero) */

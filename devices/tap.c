@@ -1,0 +1,424 @@
+/* TAP device (net/dev/tap.h): a Linux TAP interface under an Ethernet
+   layer.  Reads frames in bounded batches straight into pool buffers when
+   the scheduler reports the fd readable; writes outbound frames. */
+#include <config.h>
+
+#define G_LOG_DOMAIN NET_LOG_DOMAIN
+
+#include <net/dev/tap.h>
+#include <net/buffer.h>
+#include <net/scheduler.h>
+#include <net/task.h>
+#include <glib.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <net/if.h>
+#include <linux/if_tun.h>
+#include <string.h>
+#include <sys/ioctl.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+
+/* Keep draining after a batch: pushed to the layer itself, so other
+   layers get a turn between batches. */
+#define TAP_OP_DRAIN (NET_ETHERNET_OP_DRIVER_BASE + 0)
+
+#define TAP_DEFAULT_BATCH 64
+/* Received frames start 2 bytes into a 4-byte boundary so the IP header
+   behind the 14-byte Ethernet header is 4-byte aligned. */
+#define TAP_RX_ALIGN 2
+/* Frames read when no pool buffer is free are discarded through this
+   (the kernel would otherwise keep the fd readable forever). */
+#define TAP_SCRATCH_SIZE 65536
+
+enum tap_stat_e
+{
+  TAP_RX_READS, TAP_RX_BATCHES, TAP_RX_NO_BUFFER, TAP_RX_TRUNCATED,
+  TAP_RX_ERRORS, TAP_TX_ERRORS, TAP_STAT_COUNT
+};
+
+static const char *const tap_stat_names[TAP_STAT_COUNT] = {
+  "tap_rx_reads", "tap_rx_batches", "tap_rx_no_buffer", "tap_rx_truncated",
+  "tap_rx_errors", "tap_tx_errors",
+};
+
+struct tap_s
+{
+  struct net_device_s dev;
+  int fd;
+  uint32_t mtu;
+  unsigned rx_batch;
+  /* Guards eth and watch: the watch is created by layer_create while
+     its first notification may already run on a worker thread. */
+  GMutex lock;
+  struct net_layer_s *eth;       /* weak: cleared by detach */
+  struct net_fd_watch_s *watch;
+  /* Touched only in the layer's context: */
+  bool gone;                     /* the interface disappeared */
+  uint8_t *scratch;
+  _Atomic uint64_t stats[TAP_STAT_COUNT];
+};
+
+static const struct net_device_ops_s tap_ops;
+
+static struct tap_s *tap_of(struct net_device_s *dev)
+{
+  return net_container_of(dev, struct tap_s, dev);
+}
+
+static void stat_inc(struct tap_s *t, enum tap_stat_e s)
+{
+  uint64_t v = atomic_load_explicit(&t->stats[s], memory_order_relaxed);
+  atomic_store_explicit(&t->stats[s], v + 1, memory_order_relaxed);
+}
+
+/* The interface is gone (deleted while we were attached): the fd will
+   only ever report errors, so stop watching it and say the link is down. */
+static void tap_gone(struct tap_s *t, struct net_layer_s *eth)
+{
+  if (t->gone)
+    return;
+  t->gone = true;
+  g_message("tap %s: interface disappeared, link down", t->dev.name);
+  g_mutex_lock(&t->lock);
+  if (t->watch)
+    net_scheduler_fd_unwatch(t->watch);
+  t->watch = NULL;
+  g_mutex_unlock(&t->lock);
+  net_ethernet_link_report(eth, false);
+}
+
+/* A read failed with @p err: wait for the next readiness, or give up on
+   a vanished interface. */
+static void tap_read_error(struct tap_s *t, struct net_layer_s *eth, int err)
+{
+  if (err == EAGAIN || err == EWOULDBLOCK)
+    net_scheduler_fd_rearm(t->watch);
+  else if (err == EBADFD || err == EIO || err == ENXIO)
+    tap_gone(t, eth);
+  else
+    {
+      stat_inc(t, TAP_RX_ERRORS);
+      g_warning("tap %s: read: %s", t->dev.name, g_strerror(err));
+      net_scheduler_fd_rearm(t->watch);
+    }
+}
+
+/* Read one frame.  Returns false when the fd has nothing more (or
+   failed), after rearming the watch or declaring the interface gone. */
+static bool tap_read_one(struct tap_s *t, struct net_layer_s *eth)
+{
+  struct net_scheduler_s *sched = eth->scheduler;
+  size_t max_frame = (size_t)eth->context.mtu + NET_ETHERNET_HEADER_LEN
+                     + NET_ETHERNET_VLAN_LEN;
+  struct net_buffer_s *buf =
+    net_scheduler_buffer_alloc(sched, eth->context.prefix_size + TAP_RX_ALIGN,
+                               max_frame);
+  ssize_t n;
+  if (!buf)
+    {
+      if (!t->scratch)
+        t->scratch = g_malloc(TAP_SCRATCH_SIZE);
+      do
+        n = read(t->fd, t->scratch, TAP_SCRATCH_SIZE);
+      while (n < 0 && errno == EINTR);
+      if (n < 0)
+        {
+          tap_read_error(t, eth, errno);
+          return false;
+        }
+      stat_inc(t, TAP_RX_NO_BUFFER);
+      return true;
+    }
+  size_t room = net_buffer_tailroom(buf);
+  do
+    n = read(t->fd, buf->data + buf->end, room);
+  while (n < 0 && errno == EINTR);
+  if (n < 0)
+    {
+      int err = errno;
+      net_buffer_refdec(buf);
+      tap_read_error(t, eth, err);
+      return false;
+    }
+  stat_inc(t, TAP_RX_READS);
+  if ((size_t)n > room)
+    {
+      /* The kernel cut a frame longer than our buffer. */
+      stat_inc(t, TAP_RX_TRUNCATED);
+      net_buffer_refdec(buf);
+      return true;
+    }
+  net_buffer_put(buf, (size_t)n);
+  net_ethernet_input(eth, buf, net_scheduler_time(sched));
+  return true;
+}
+
+static void tap_drain(struct tap_s *t, struct net_layer_s *eth)
+{
+  g_mutex_lock(&t->lock);     /* wait for layer_create to store the watch */
+  g_mutex_unlock(&t->lock);
+  if (t->gone || !t->watch)
+    return;
+  stat_inc(t, TAP_RX_BATCHES);
+  for (unsigned i = 0; i < t->rx_batch; i++)
+    if (!tap_read_one(t, eth) || t->gone)
+      return;
+  /* Batch used up and maybe more to read: come back after the others. */
+  struct net_task_s *task = net_scheduler_task_alloc(eth->scheduler);
+  if (!task || net_task_notification_push(task, eth, eth, TAP_OP_DRAIN, 0, 0) < 0)
+    net_scheduler_fd_rearm(t->watch);
+}
+
+static void tap_task_handle(void *driver, struct net_layer_s *eth,
+                            struct net_task_s *task)
+{
+  struct tap_s *t = driver;
+  if (task->type == NET_TASK_NOTIFICATION)
+    switch (task->notification.opcode)
+      {
+      case NET_OP_FD_READY:
+      case TAP_OP_DRAIN:
+        tap_drain(t, eth);
+        break;
+      default:
+        break;
+      }
+  net_task_destroy(task);
+}
+
+static int tap_transmit(void *driver, struct net_layer_s *eth,
+                        struct net_buffer_s *frame)
+{
+  struct tap_s *t = driver;
+  if (t->gone)
+    {
+      net_buffer_refdec(frame);
+      return -ENETDOWN;
+    }
+  ssize_t n;
+  do
+    n = write(t->fd, net_buffer_data(frame), net_buffer_len(frame));
+  while (n < 0 && errno == EINTR);
+  int err = n < 0 ? errno : 0;
+  net_buffer_refdec(frame);
+  if (!err)
+    return 0;
+  if (err == EAGAIN || err == EWOULDBLOCK)
+    return -EAGAIN;
+  if (err == EBADFD)
+    {
+      tap_gone(t, eth);
+      return -ENETDOWN;
+    }
+  /* EIO: the kernel side of the interface is administratively down. */
+  if (err == EIO)
+    return -ENETDOWN;
+  stat_inc(t, TAP_TX_ERRORS);
+  return -err;
+}
+
+static void tap_detach(void *driver, struct net_layer_s *eth)
+{
+  struct tap_s *t = driver;
+  g_mutex_lock(&t->lock);
+  if (t->eth == eth)
+    {
+      t->eth = NULL;
+      if (t->watch)
+        net_scheduler_fd_unwatch(t->watch);
+      t->watch = NULL;
+    }
+  g_mutex_unlock(&t->lock);
+}
+
+static size_t tap_driver_stats(void *driver, struct net_stat_s *out, size_t max)
+{
+  struct tap_s *t = driver;
+  for (size_t i = 0; i < TAP_STAT_COUNT && i < max; i++)
+    {
+      out[i].name = tap_stat_names[i];
+      out[i].value = atomic_load_explicit(&t->stats[i], memory_order_relaxed);
+    }
+  return TAP_STAT_COUNT;
+}
+
+static const struct net_ethernet_driver_ops_s tap_eth_ops = {
+  .transmit = tap_transmit,
+  .task_handle = tap_task_handle,
+  .detach = tap_detach,
+  .stats = tap_driver_stats,
+};
+
+static int tap_layer_create(struct net_device_s *dev, uint32_t type,
+                            const void *params, void *delegate,
+                            const struct net_device_delegate_vtable_s *vtable,
+                            struct net_layer_s **layer)
+{
+  struct tap_s *t = tap_of(dev);
+  if (type != NET_LAYER_ETHERNET)
+    return -EPROTONOSUPPORT;
+  struct net_layer_s *eth;
+  int err = net_ethernet_create(dev->scheduler, params, t->mtu, 0, &tap_eth_ops,
+                                t, dev, delegate, vtable, &eth);
+  if (err < 0)
+    return err;
+  /* Every frame up to the MTU must fit one large buffer. */
+  size_t need = eth->context.prefix_size + TAP_RX_ALIGN + eth->context.mtu
+                + NET_ETHERNET_HEADER_LEN + NET_ETHERNET_VLAN_LEN;
+  if (net_buffer_pool_buffer_size(net_scheduler_large_pool(dev->scheduler)) < need)
+    {
+      g_warning("tap %s: MTU %u needs %zu-byte buffers; raise the scheduler's "
+                "large_buffer_size", dev->name, eth->context.mtu, need);
+      net_layer_refdec(eth);
+      return -EMSGSIZE;
+    }
+  g_mutex_lock(&t->lock);
+  bool busy = t->eth != NULL;
+  if (!busy)
+    {
+      t->eth = eth;
+      t->gone = false;
+      t->watch = net_scheduler_fd_watch(dev->scheduler, eth, t->fd, G_IO_IN);
+    }
+  bool watching = t->watch != NULL;
+  g_mutex_unlock(&t->lock);
+  if (busy || !watching)
+    {
+      net_layer_refdec(eth);
+      return busy ? -EBUSY : -EIO;
+    }
+  net_ethernet_link_report(eth, true);
+  *layer = eth;
+  return 0;
+}
+
+static void tap_destroyed(struct net_device_s *dev)
+{
+  struct tap_s *t = tap_of(dev);
+  close(t->fd);
+  g_mutex_clear(&t->lock);
+  g_free(t->scratch);
+  g_free(t);
+}
+
+static const struct net_device_ops_s tap_ops = {
+  .layer_create = tap_layer_create,
+  .destroyed = tap_destroyed,
+};
+
+static uint32_t interface_mtu(const char *name)
+{
+  uint32_t mtu = NET_ETHERNET_DEFAULT_MTU;
+  int s = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+  if (s < 0)
+    return mtu;
+  struct ifreq ifr;
+  memset(&ifr, 0, sizeof ifr);
+  g_strlcpy(ifr.ifr_name, name, IFNAMSIZ);
+  if (ioctl(s, SIOCGIFMTU, &ifr) == 0 && ifr.ifr_mtu > 0)
+    mtu = (uint32_t)ifr.ifr_mtu;
+  close(s);
+  return mtu;
+}
+
+int net_tap_open(struct net_scheduler_s *sched,
+                 const struct net_tap_params_s *params,
+                 struct net_device_s **dev)
+{
+  static const struct net_tap_params_s defaults;
+  if (!dev)
+    return -EINVAL;
+  *dev = NULL;
+  if (!params)
+    params = &defaults;
+  const char *name = params->name ? params->name : "";
+  if (!sched || params->flags & ~(uint32_t)(NET_TAP_NO_CREATE | NET_TAP_EXCLUSIVE)
+      || (params->flags & NET_TAP_NO_CREATE && params->flags & NET_TAP_EXCLUSIVE)
+      || (params->flags & NET_TAP_NO_CREATE && !*name))
+    return -EINVAL;
+  if (strlen(name) >= IFNAMSIZ)
+    return -ENAMETOOLONG;
+  if (params->offloads)
+    return -EOPNOTSUPP;
+  if (params->flags & NET_TAP_NO_CREATE && if_nametoindex(name) == 0)
+    return -ENODEV;
+
+  int fd = open("/dev/net/tun", O_RDWR | O_NONBLOCK | O_CLOEXEC);
+  if (fd < 0)
+    {
+      int err = errno;
+      if (err == ENXIO || err == ENODEV)
+        err = ENOENT;
+      if (err == EACCES)
+        err = EPERM;
+      return -err;
+    }
+  struct ifreq ifr;
+  memset(&ifr, 0, sizeof ifr);
+  ifr.ifr_flags = IFF_TAP | IFF_NO_PI;
+  if (params->flags & NET_TAP_EXCLUSIVE)
+    ifr.ifr_flags |= IFF_TUN_EXCL;
+  g_strlcpy(ifr.ifr_name, name, IFNAMSIZ);
+  if (ioctl(fd, TUNSETIFF, &ifr) < 0)
+    {
+      int err = errno;
+      close(fd);
+      return err == EACCES ? -EPERM : -err;
+    }
+  struct tap_s *t = g_new0(struct tap_s, 1);
+  t->fd = fd;
+  g_mutex_init(&t->lock);
+  t->rx_batch = params->rx_batch ? params->rx_batch : TAP_DEFAULT_BATCH;
+  char ifname[IFNAMSIZ + 1] = { 0 };
+  memcpy(ifname, ifr.ifr_name, IFNAMSIZ);
+  t->mtu = interface_mtu(ifname);
+  for (unsigned i = 0; i < TAP_STAT_COUNT; i++)
+    atomic_init(&t->stats[i], 0);
+  net_device_init(&t->dev, &tap_ops, sched, ifname);
+  *dev = &t->dev;
+  return 0;
+}
+
+bool net_tap_is(const struct net_device_s *dev)
+{
+  return dev && dev->ops == &tap_ops;
+}
+
+const char *net_tap_name(const struct net_device_s *dev)
+{
+  return net_tap_is(dev) ? dev->name : NULL;
+}
+
+uint32_t net_tap_mtu(const struct net_device_s *dev)
+{
+  return net_tap_is(dev)
+         ? net_container_of(dev, const struct tap_s, dev)->mtu : 0;
+}
+
+const char *net_tap_strerror(int err)
+{
+  switch (err)
+    {
+    case 0:
+      return "success";
+    case -ENOENT:
+      return "no /dev/net/tun (is the tun module loaded?)";
+    case -EPERM:
+      return "permission denied: needs CAP_NET_ADMIN (run as root, or create "
+             "the TAP first with `ip tuntap add NAME mode tap user USER`)";
+    case -ENAMETOOLONG:
+      return "interface name too long (at most 15 bytes)";
+    case -EBUSY:
+      return "the TAP is already in use by another process";
+    case -ENODEV:
+      return "no such interface";
+    case -EINVAL:
+      return "invalid parameters, or the interface exists and is not a TAP";
+    case -EOPNOTSUPP:
+      return "offloads are not supported yet";
+    default:
+      return g_strerror(-err);
+    }
+}

@@ -1,0 +1,282 @@
+/* netdump: print (and record) the frames on a TAP interface, tcpdump-style.
+ *
+ * The stack is a TAP device, the Ethernet layer it creates, and a dumper
+ * bound to that layer as a mirror: the dumper sees every frame in and out
+ * by reference.  See netdump(1). */
+#include <config.h>
+#include <net/dev/tap.h>
+#include <net/layer/dumper.h>
+#include <net/layer/ethernet.h>
+#include <net/scheduler.h>
+#include <getopt.h>
+#include <pthread.h>
+#include <signal.h>
+#include <stdatomic.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+static void usage(FILE *out)
+{
+  fputs("Usage: netdump -i TAPNAME [-w FILE] [-x] [-e] [-q] [-c COUNT]\n"
+        "               [--scheduler loop|threaded] [--create]\n"
+        "Print the frames of a TAP interface, one line per frame (tcpdump -n style).\n"
+        "\n"
+        "  -i, --interface=NAME   TAP interface to attach to (required)\n"
+        "  -w, --write=FILE       also write the frames to a pcap file\n"
+        "  -x, --hex              hex dump of every frame\n"
+        "  -e, --link             print MAC addresses and ethertype\n"
+        "  -q, --quiet            print no frames (with -w: only record)\n"
+        "  -c, --count=COUNT      exit after COUNT frames\n"
+        "      --scheduler=KIND   loop (default) or threaded\n"
+        "      --create           create the TAP if it does not exist\n"
+        "  -h, --help             show this help and exit\n"
+        "\n"
+        "SIGINT or SIGTERM stops the capture; the counts go to stderr.\n"
+        "Exit status: 0 on success, 1 when the capture could not start,\n"
+        "2 on a usage error.\n", out);
+}
+
+struct options_s
+{
+  const char *interface;
+  const char *pcap;
+  unsigned flags;
+  bool quiet;
+  bool create;
+  bool threaded;
+  uint64_t count;
+};
+
+static int parse_options(int argc, char **argv, struct options_s *o)
+{
+  static const struct option longopts[] = {
+    { "interface", required_argument, NULL, 'i' },
+    { "write", required_argument, NULL, 'w' },
+    { "hex", no_argument, NULL, 'x' },
+    { "link", no_argument, NULL, 'e' },
+    { "quiet", no_argument, NULL, 'q' },
+    { "count", required_argument, NULL, 'c' },
+    { "scheduler", required_argument, NULL, 's' },
+    { "create", no_argument, NULL, 'C' },
+    { "help", no_argument, NULL, 'h' },
+    { NULL, 0, NULL, 0 },
+  };
+  int c;
+  while ((c = getopt_long(argc, argv, "i:w:xeqc:h", longopts, NULL)) != -1)
+    switch (c)
+      {
+      case 'i':
+        o->interface = optarg;
+        break;
+      case 'w':
+        o->pcap = optarg;
+        break;
+      case 'x':
+        o->flags |= NET_DUMP_HEX;
+        break;
+      case 'e':
+        o->flags |= NET_DUMP_LINK_HEADER;
+        break;
+      case 'q':
+        o->quiet = true;
+        break;
+      case 'c':
+        {
+          char *end;
+          errno = 0;
+          unsigned long long n = strtoull(optarg, &end, 10);
+          if (errno || *end || !*optarg || n == 0 || optarg[0] == '-')
+            {
+              fprintf(stderr, "netdump: invalid count '%s'\n", optarg);
+              return 2;
+            }
+          o->count = n;
+          break;
+        }
+      case 's':
+        if (strcmp(optarg, "loop") == 0)
+          o->threaded = false;
+        else if (strcmp(optarg, "threaded") == 0)
+          o->threaded = true;
+        else
+          {
+            fprintf(stderr, "netdump: unknown scheduler '%s' (loop or threaded)\n",
+                    optarg);
+            return 2;
+          }
+        break;
+      case 'C':
+        o->create = true;
+        break;
+      case 'h':
+        usage(stdout);
+        exit(EXIT_SUCCESS);
+      default:
+        usage(stderr);
+        return 2;
+      }
+  if (optind < argc)
+    {
+      fprintf(stderr, "netdump: unexpected argument '%s'\n", argv[optind]);
+      return 2;
+    }
+  if (!o->interface)
+    {
+      fprintf(stderr, "netdump: no interface given (-i TAPNAME)\n");
+      usage(stderr);
+      return 2;
+    }
+  return 0;
+}
+
+/* SIGINT and SIGTERM are blocked in every thread and taken by this one,
+   which stops the scheduler (safe from any thread). */
+struct signals_s
+{
+  sigset_t set;
+  struct net_scheduler_s *sched;
+  atomic_bool stopping;    /* main is done: a signal only ends the thread */
+  atomic_int caught;
+};
+
+static void *signal_thread(void *arg)
+{
+  struct signals_s *s = arg;
+  int sig;
+  if (sigwait(&s->set, &sig) == 0 && !atomic_load(&s->stopping))
+    {
+      atomic_store(&s->caught, sig);
+      net_scheduler_quit(s->sched);
+    }
+  return NULL;
+}
+
+static void dumper_done(void *delegate, struct net_layer_s *dumper)
+{
+  net_scheduler_quit(delegate);
+}
+
+static const struct net_dumper_delegate_vtable_s dumper_delegate = {
+  .done = dumper_done,
+};
+
+static uint64_t stat_of(struct net_layer_s *layer, const char *name)
+{
+  struct net_stat_s stats[64];
+  size_t n = net_layer_stats(layer, stats, G_N_ELEMENTS(stats));
+  for (size_t i = 0; i < n && i < G_N_ELEMENTS(stats); i++)
+    if (strcmp(stats[i].name, name) == 0)
+      return stats[i].value;
+  return 0;
+}
+
+int main(int argc, char **argv)
+{
+  struct options_s o = { 0 };
+  int err = parse_options(argc, argv, &o);
+  if (err)
+    return err;
+
+  struct signals_s sig = { 0 };
+  sigemptyset(&sig.set);
+  sigaddset(&sig.set, SIGINT);
+  sigaddset(&sig.set, SIGTERM);
+  pthread_sigmask(SIG_BLOCK, &sig.set, NULL);
+
+  sig.sched = o.threaded ? net_scheduler_threaded_create(NULL)
+                         : net_scheduler_loop_create(NULL, NULL);
+  if (!sig.sched)
+    {
+      fprintf(stderr, "netdump: cannot create the scheduler\n");
+      return EXIT_FAILURE;
+    }
+
+  struct net_tap_params_s tp = {
+    .name = o.interface,
+    .flags = o.create ? 0 : NET_TAP_NO_CREATE,
+  };
+  struct net_device_s *tap = NULL;
+  struct net_layer_s *eth = NULL, *dumper = NULL;
+  int status = EXIT_FAILURE;
+  err = net_tap_open(sig.sched, &tp, &tap);
+  if (err < 0)
+    {
+      fprintf(stderr, "netdump: cannot open TAP %s: %s\n", o.interface,
+              net_tap_strerror(err));
+      goto out;
+    }
+  err = net_device_layer_create(tap, NET_LAYER_ETHERNET, NULL, NULL, NULL, &eth);
+  if (err < 0)
+    {
+      fprintf(stderr, "netdump: %s: %s\n", o.interface, g_strerror(-err));
+      goto out;
+    }
+  setvbuf(stdout, NULL, _IOLBF, 0);
+  struct net_dumper_params_s dp = {
+    .out = o.quiet ? NULL : stdout,
+    .pcap_path = o.pcap,
+    .link = NET_DUMP_LINK_ETHERNET,
+    .flags = o.flags,
+    .pcap_flush = true,
+    .max_packets = o.count,
+  };
+  err = net_dumper_create(sig.sched, &dp, sig.sched, &dumper_delegate, &dumper);
+  if (err < 0)
+    {
+      fprintf(stderr, "netdump: cannot write %s: %s\n", o.pcap ? o.pcap : "",
+              g_strerror(-err));
+      goto out;
+    }
+  uint16_t mirror = NET_ETHERNET_MIRROR;
+  err = net_layer_bind(eth, &mirror, dumper);
+  if (err < 0)
+    {
+      fprintf(stderr, "netdump: cannot attach the dumper: %s\n", g_strerror(-err));
+      goto out;
+    }
+
+  pthread_t sig_thread;
+  if (pthread_create(&sig_thread, NULL, signal_thread, &sig) != 0)
+    {
+      fprintf(stderr, "netdump: cannot start the signal thread\n");
+      goto out;
+    }
+  fprintf(stderr, "netdump: listening on %s, link-type EN10MB (Ethernet), "
+          "%s scheduler\n", net_tap_name(tap), o.threaded ? "threaded" : "loop");
+  net_scheduler_run(sig.sched);
+  /* Wake the signal thread with a signal of its own (cancelling a thread
+     in sigwait() trips sanitizers). */
+  atomic_store(&sig.stopping, true);
+  pthread_kill(sig_thread, SIGTERM);
+  pthread_join(sig_thread, NULL);
+
+  fflush(stdout);
+  fprintf(stderr, "\n%llu packets captured\n"
+          "%llu packets received by the interface\n"
+          "%llu packets dropped (no buffer or mirror backlog)\n",
+          (unsigned long long)net_dumper_count(dumper),
+          (unsigned long long)stat_of(eth, "rx_frames"),
+          (unsigned long long)(stat_of(eth, "tap_rx_no_buffer")
+                               + stat_of(eth, "mirror_dropped")));
+  int caught = atomic_load(&sig.caught);
+  if (caught)
+    fprintf(stderr, "netdump: stopped by %s\n", strsignal(caught));
+  status = EXIT_SUCCESS;
+
+out:
+  if (dumper)
+    {
+      net_layer_unbind(eth, dumper);
+      net_layer_refdec(dumper);
+    }
+  if (eth)
+    net_layer_refdec(eth);
+  if (tap)
+    net_device_refdec(tap);
+  /* Let the layers' destroyed handlers run (the TAP stops watching its
+     fd, the dumper completes its pcap) before the scheduler goes. */
+  net_scheduler_run_until_idle(sig.sched);
+  net_scheduler_destroy(sig.sched);
+  return status;
+}
