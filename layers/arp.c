@@ -281,6 +281,7 @@ static void arp_entry_confirm(struct arp_s *arp, struct arp_entry_s *e,
 static void arp_timer_run(struct arp_s *arp)
 {
   net_time_t now = arp_now(arp), next = NET_TIME_NEVER;
+  net_time_t due = inet_timer_horizon(&arp->timer, now);
   GHashTableIter it;
   gpointer value;
   g_hash_table_iter_init(&it, arp->cache);
@@ -291,7 +292,7 @@ static void arp_timer_run(struct arp_s *arp)
         {
         case ARPE_INCOMPLETE:
         case ARPE_PROBE:
-          if (e->deadline <= now)
+          if (e->deadline <= due)
             {
               if (e->tries < arp->cfg.retries)
                 {
@@ -319,7 +320,7 @@ static void arp_timer_run(struct arp_s *arp)
           next = MIN(next, e->deadline);
           break;
         case ARPE_FAILED:
-          if (e->deadline <= now)
+          if (e->deadline <= due)
             {
               g_hash_table_iter_remove(&it);
               continue;
@@ -329,8 +330,8 @@ static void arp_timer_run(struct arp_s *arp)
         case ARPE_RESOLVED:
           {
             net_time_t last = MAX(e->used, e->confirmed);
-            if (!arp_entry_reachable(arp, e, now)
-                && now - last >= arp->cfg.gc_stale_time)
+            if (!arp_entry_reachable(arp, e, due)
+                && due - last >= arp->cfg.gc_stale_time)
               {
                 arp->stats[ARP_CACHE_EXPIRED]++;
                 g_hash_table_iter_remove(&it);

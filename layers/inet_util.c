@@ -113,6 +113,7 @@ int inet_timer_arm(struct inet_timer_s *timer, struct net_layer_s *layer,
     return err;
   timer->task = task;
   timer->deadline = deadline;
+  timer->precision = precision;
   return 0;
 }
 

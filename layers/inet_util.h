@@ -61,8 +61,19 @@ struct inet_timer_s
 {
   struct net_task_s *task;   /* outstanding TIMEOUT task, NULL if none */
   net_time_t deadline;
+  net_time_t precision;
   uint32_t opcode;
 };
+
+/* The time up to which work is due when the timer fires: the scheduler
+   may fire it up to its precision early, and work due in that window must
+   be done now or re-arming would fire again at once without the (virtual)
+   clock moving. */
+static inline net_time_t inet_timer_horizon(const struct inet_timer_s *timer,
+                                            net_time_t now)
+{
+  return now + timer->precision;
+}
 
 /* Arm (or move earlier) the timer of @layer for @deadline.  Returns 0 or
    -ENOMEM (the caller's next event will retry). */

@@ -466,7 +466,11 @@ static void ipv4_dangling(struct net_layer_s *layer)
 static size_t ipv4_stats(const struct net_layer_s *layer, struct net_stat_s *out,
                          size_t max)
 {
-  const struct ipv4_s *ip = ipv4_from_layer(layer);
+  struct ipv4_s *ip = ipv4_from_layer(layer);
+  /* Gauges, sampled now (stats runs in the layer's context). */
+  ip->stats[IPV4_REASM_DATAGRAMS] = ip->reasm_list.length;
+  ip->stats[IPV4_REASM_BYTES] = ip->reasm_mem;
+  ip->stats[IPV4_NEIGH_ENTRIES] = g_hash_table_size(ip->neigh);
   return inet_stats_copy(ipv4_stat_names, ip->stats, IPV4_STAT_COUNT, out, max);
 }
 

@@ -28,3 +28,21 @@ TESTS += tests/ipv4/test_arp
 tests_ipv4_test_arp_SOURCES = tests/ipv4/test_arp.c $(IPV4_TEST_SUPPORT)
 tests_ipv4_test_arp_CFLAGS = $(NET_TEST_CFLAGS)
 tests_ipv4_test_arp_LDADD = $(NET_TEST_LIBS)
+check_PROGRAMS += tests/ipv4/test_ipv4
+TESTS += tests/ipv4/test_ipv4
+tests_ipv4_test_ipv4_SOURCES = tests/ipv4/test_ipv4.c $(IPV4_TEST_SUPPORT)
+tests_ipv4_test_ipv4_CFLAGS = $(NET_TEST_CFLAGS)
+tests_ipv4_test_ipv4_LDADD = $(NET_TEST_LIBS)
+check_PROGRAMS += tests/ipv4/test_icmp_udp
+TESTS += tests/ipv4/test_icmp_udp
+tests_ipv4_test_icmp_udp_SOURCES = tests/ipv4/test_icmp_udp.c $(IPV4_TEST_SUPPORT)
+tests_ipv4_test_icmp_udp_CFLAGS = $(NET_TEST_CFLAGS)
+tests_ipv4_test_icmp_udp_LDADD = $(NET_TEST_LIBS)
+
+# Example: the suite on a TAP (ping, UDP echo); see doc/ipv4.md.
+bin_PROGRAMS += examples/pingable
+examples_pingable_LDADD = libnetwork.la $(GLIB_LIBS) -lpthread
+
+# TAP tests against the kernel in a private netns (SKIP without root/tun).
+TESTS += tests/ipv4/tap_pingable.sh
+dist_check_SCRIPTS += tests/ipv4/tap_pingable.sh tests/ipv4/udp_check.py

@@ -34,6 +34,9 @@
   X(REASM_OK, "reasm_ok")                                                   \
   X(REASM_TIMEOUT, "reasm_timeout")                                         \
   X(REASM_EVICTED, "reasm_evicted")                                         \
+  X(REASM_DATAGRAMS, "reasm_datagrams")                                     \
+  X(REASM_BYTES, "reasm_bytes")                                             \
+  X(NEIGH_ENTRIES, "neigh_entries")                                         \
   X(DROP_FRAG_OVERLAP, "drop_frag_overlap")                                 \
   X(DROP_FRAG_DUPLICATE, "drop_frag_duplicate")                             \
   X(DROP_FRAG_POISONED, "drop_frag_poisoned")                               \

@@ -253,9 +253,10 @@ struct net_task_s *ipv4_reasm_input(struct ipv4_s *ip, struct net_task_s *task,
 
 void ipv4_reasm_timeout(struct ipv4_s *ip)
 {
-  net_time_t now = net_scheduler_time(ip->layer.scheduler);
+  net_time_t due = inet_timer_horizon(&ip->reasm_timer,
+                                      net_scheduler_time(ip->layer.scheduler));
   struct ipv4_reasm_s *d;
-  while ((d = ipv4_reasm_oldest(ip)) && d->deadline <= now)
+  while ((d = ipv4_reasm_oldest(ip)) && d->deadline <= due)
     {
       if (!d->poisoned)
         {

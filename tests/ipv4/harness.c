@@ -167,7 +167,9 @@ void hrun_for(struct hstack_s *s, net_time_t ns)
 
 void hstack_init(struct hstack_s *s, struct net_inet_config_s *config)
 {
-  struct net_scheduler_options_s opt = {.clock = NET_CLOCK_VIRTUAL};
+  /* Large buffers of 16 KiB so endpoints can send 4000-byte datagrams. */
+  struct net_scheduler_options_s opt = {.clock = NET_CLOCK_VIRTUAL,
+                                        .large_buffer_size = 16384};
   memset(s, 0, sizeof *s);
   s->sched = net_scheduler_loop_create(NULL, &opt);
   ck_assert_ptr_nonnull(s->sched);
