@@ -3,3 +3,8 @@
 # --- buffers (buffer helper): keep this block separate for easy merges ---
 noinst_PROGRAMS += bench/bench_buffer
 bench_bench_buffer_LDADD = libnetwork.la $(GLIB_LIBS)
+
+# --- core: scheduler dispatch (built, never run by make check) ---
+noinst_PROGRAMS += bench/bench_sched
+bench_bench_sched_LDADD = libnetwork.la $(GLIB_LIBS)
+EXTRA_DIST += bench/callgrind-task.sh

@@ -11,6 +11,7 @@
 #include <getopt.h>
 #include <pthread.h>
 #include <signal.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -135,16 +136,17 @@ struct signals_s
 {
   sigset_t set;
   struct net_scheduler_s *sched;
-  int caught;
+  atomic_bool stopping;    /* main is done: a signal only ends the thread */
+  atomic_int caught;
 };
 
 static void *signal_thread(void *arg)
 {
   struct signals_s *s = arg;
   int sig;
-  if (sigwait(&s->set, &sig) == 0)
+  if (sigwait(&s->set, &sig) == 0 && !atomic_load(&s->stopping))
     {
-      s->caught = sig;
+      atomic_store(&s->caught, sig);
       net_scheduler_quit(s->sched);
     }
   return NULL;
@@ -243,7 +245,10 @@ int main(int argc, char **argv)
   fprintf(stderr, "netdump: listening on %s, link-type EN10MB (Ethernet), "
           "%s scheduler\n", net_tap_name(tap), o.threaded ? "threaded" : "loop");
   net_scheduler_run(sig.sched);
-  pthread_cancel(sig_thread);
+  /* Wake the signal thread with a signal of its own (cancelling a thread
+     in sigwait() trips sanitizers). */
+  atomic_store(&sig.stopping, true);
+  pthread_kill(sig_thread, SIGTERM);
   pthread_join(sig_thread, NULL);
 
   fflush(stdout);
@@ -254,8 +259,9 @@ int main(int argc, char **argv)
           (unsigned long long)stat_of(eth, "rx_frames"),
           (unsigned long long)(stat_of(eth, "tap_rx_no_buffer")
                                + stat_of(eth, "mirror_dropped")));
-  if (sig.caught)
-    fprintf(stderr, "netdump: stopped by %s\n", strsignal(sig.caught));
+  int caught = atomic_load(&sig.caught);
+  if (caught)
+    fprintf(stderr, "netdump: stopped by %s\n", strsignal(caught));
   status = EXIT_SUCCESS;
 
 out:

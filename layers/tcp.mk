@@ -1,1 +1,37 @@
-# layers: files of this area (fragment included by the top Makefile.am)
+# layers/tcp*: TCP (RFC 9293) as layers -- the tcp demux layer, listeners,
+# sessions -- and the TCP echo application layer.
+libnetwork_la_SOURCES += \
+	layers/tcp_private.h \
+	layers/tcp.c \
+	layers/tcp_cc.c \
+	layers/tcp_echo.c \
+	layers/tcp_hash.c \
+	layers/tcp_input.c \
+	layers/tcp_listener.c \
+	layers/tcp_output.c \
+	layers/tcp_queue.c \
+	layers/tcp_session.c \
+	layers/tcp_timer.c \
+	layers/tcp_wire.c
+
+netlayerinclude_HEADERS += \
+	layers/include/net/layer/tcp.h \
+	layers/include/net/layer/tcp_echo.h
+
+# Simulated two-stack tests (virtual clock, seeded test wire).
+TCP_SIM_SUPPORT = \
+	tests/tcp/wire.c tests/tcp/wire.h \
+	tests/tcp/tapp.c tests/tcp/tapp.h \
+	tests/tcp/sim.c tests/tcp/sim.h
+check_PROGRAMS += tests/tcp/test_tcp_sim
+TESTS += tests/tcp/test_tcp_sim
+tests_tcp_test_tcp_sim_SOURCES = tests/tcp/test_tcp_sim.c $(TCP_SIM_SUPPORT)
+tests_tcp_test_tcp_sim_CFLAGS = $(NET_TEST_CFLAGS)
+tests_tcp_test_tcp_sim_LDADD = $(NET_TEST_LIBS)
+
+# The TCP echo demo and its test against the kernel over a TAP.
+bin_PROGRAMS += examples/tcpecho
+examples_tcpecho_SOURCES = examples/tcpecho.c
+examples_tcpecho_LDADD = libnetwork.la $(GLIB_LIBS) -lpthread
+TESTS += tests/tcp/tap_tcpecho.sh
+dist_check_SCRIPTS += tests/tcp/tap_tcpecho.sh tests/tcp/tcp_check.py

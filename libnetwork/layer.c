@@ -50,17 +50,21 @@ struct net_layer_s *net_layer_refinc(struct net_layer_s *layer)
   return layer;
 }
 
-void net_layer_refdec(struct net_layer_s *layer)
+void net_layer_ref_put_slow(struct net_layer_s *layer, unsigned old)
 {
-  g_return_if_fail(layer != NULL);
-  unsigned old = atomic_fetch_sub_explicit(&layer->refcount, 1, memory_order_acq_rel);
   if (old == 1)
     net_layer_set_pending(layer, NET_LAYER_PENDING_DESTROY);
-  else if (old == 0)
+  else
     {
       atomic_fetch_add_explicit(&layer->refcount, 1, memory_order_relaxed);
       g_critical("net_layer_refdec on a destroyed %s layer", net_layer_type_name(layer));
     }
+}
+
+void net_layer_refdec(struct net_layer_s *layer)
+{
+  g_return_if_fail(layer != NULL);
+  net_layer_ref_put(layer);
 }
 
 static bool net_layer_check_alive(const struct net_layer_s *layer)

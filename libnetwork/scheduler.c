@@ -134,9 +134,11 @@ void net_sched_common_clear(struct net_scheduler_s *sched)
 
 struct net_task_cache_s *net_sched_cache_new(struct net_scheduler_s *sched)
 {
-  struct net_task_cache_s *cache = calloc(1, sizeof(*cache));
+  struct net_task_cache_s *cache = aligned_alloc(_Alignof(struct net_task_cache_s),
+                                                 sizeof(*cache));
   if (!cache)
     return NULL;
+  memset(cache, 0, sizeof(*cache));
   cache->sched = sched;
   pthread_mutex_lock(&sched->alloc_lock);
   cache->next = sched->caches;
@@ -248,45 +250,34 @@ void net_layer_set_pending(struct net_layer_s *layer, unsigned bits)
 
 /* --- delivery -------------------------------------------------------- */
 
-static bool net_task_is_stale(const struct net_task_s *task)
+static inline bool net_task_is_stale(const struct net_task_s *task)
 {
   return task->target_gen != net_layer_generation(task->target)
          || (task->source && task->source_gen != net_layer_generation(task->source));
 }
 
-static void net_sched_cancelled(struct net_scheduler_s *sched,
-                                struct net_task_s *task)
+static void __attribute__((noinline))
+net_sched_cancelled(struct net_scheduler_s *sched, struct net_task_s *task)
 {
   NET_SCHED_COUNT(sched, cancelled, 1);
   net_task_destroy(task);
 }
 
-static void net_sched_deliver(struct net_scheduler_s *sched,
-                              struct net_task_s *task, bool cancel)
+/* Deliver a task taken out of a mailbox; returns whether it reached the
+   handler (the caller counts deliveries). */
+static inline __attribute__((always_inline))
+bool net_sched_deliver(struct net_scheduler_s *sched, struct net_task_s *task,
+                       bool cancel)
 {
   __atomic_store_n(&task->sched_state, NET_TASK_IDLE, __ATOMIC_RELAXED);
-  if (cancel || net_task_is_stale(task))
+  if (__builtin_expect(cancel || net_task_is_stale(task), 0))
     {
       net_sched_cancelled(sched, task);
-      return;
+      return false;
     }
-  NET_SCHED_COUNT(sched, delivered, 1);
   struct net_layer_s *target = task->target;
   target->handler->task_handle(target, task);
-}
-
-/* Append to the target's mailbox; caller holds the target's spinlock. */
-static inline void net_mailbox_append(struct net_layer_sched_s *ls,
-                                      struct net_task_s *task)
-{
-  task->next = NULL;
-  task->prev = ls->mbox_tail;
-  if (ls->mbox_tail)
-    ls->mbox_tail->next = task;
-  else
-    ls->mbox_head = task;
-  ls->mbox_tail = task;
-  __atomic_store_n(&task->sched_state, NET_TASK_MAILBOX, __ATOMIC_RELAXED);
+  return true;
 }
 
 static inline void net_mailbox_unlink(struct net_layer_sched_s *ls,
@@ -303,24 +294,7 @@ static inline void net_mailbox_unlink(struct net_layer_sched_s *ls,
   task->next = task->prev = NULL;
 }
 
-/* Queue a timer that became due in its target's mailbox. */
-static void net_sched_mailbox_put(struct net_scheduler_s *sched,
-                                  struct net_task_s *task)
-{
-  struct net_layer_s *target = task->target;
-  struct net_layer_sched_s *ls = &target->sched;
-  net_spin_lock(&ls->lock);
-  net_mailbox_append(ls, task);
-  unsigned st = atomic_load_explicit(&ls->state, memory_order_relaxed);
-  bool enqueue = !(st & (NET_LAYER_QUEUED | NET_LAYER_RUNNING));
-  if (enqueue)
-    atomic_store_explicit(&ls->state, st | NET_LAYER_QUEUED, memory_order_relaxed);
-  net_spin_unlock(&ls->lock);
-  if (enqueue)
-    sched->backend->enqueue(sched, target);
-}
-
-int net_sched_task_queue(struct net_task_s *task)
+int net_sched_task_queue_slow(struct net_task_s *task)
 {
   struct net_layer_s *target = task->target;
   struct net_scheduler_s *sched = target->scheduler;
@@ -346,18 +320,14 @@ int net_sched_task_queue(struct net_task_s *task)
       net_spin_unlock(&ls->lock);
       net_sched_tls.direct_depth++;
       NET_SCHED_COUNT(sched, direct, 1);
-      net_sched_deliver(sched, task, false);
+      if (net_sched_deliver(sched, task, false))
+        NET_SCHED_COUNT(sched, delivered, 1);
       net_sched_tls.direct_depth--;
       net_layer_exec_release(target);
       return 0;
     }
-  net_mailbox_append(ls, task);
-  bool enqueue = !(st & (NET_LAYER_QUEUED | NET_LAYER_RUNNING));
-  if (enqueue)
-    atomic_store_explicit(&ls->state, st | NET_LAYER_QUEUED, memory_order_relaxed);
   net_spin_unlock(&ls->lock);
-  if (enqueue)
-    sched->backend->enqueue(sched, target);
+  net_sched_mailbox_put(sched, task);
   return 0;
 }
 
@@ -384,6 +354,30 @@ static void net_sched_layer_run_done(struct net_scheduler_s *sched,
   net_layer_exec_release(layer);
 }
 
+/* Take up to @p max tasks off the head of the mailbox; spinlock held. */
+static struct net_task_s *net_mailbox_take(struct net_layer_sched_s *ls,
+                                           unsigned max, unsigned *taken)
+{
+  struct net_task_s *batch = ls->mbox_head, *t = batch, *last = NULL;
+  unsigned n = 0;
+  for (; t && n < max; n++)
+    {
+      __atomic_store_n(&t->sched_state, NET_TASK_BATCH, __ATOMIC_RELAXED);
+      last = t;
+      t = t->next;
+    }
+  if (!last)
+    return NULL;
+  last->next = NULL;
+  ls->mbox_head = t;
+  if (t)
+    t->prev = NULL;
+  else
+    ls->mbox_tail = NULL;
+  *taken = n;
+  return batch;
+}
+
 void net_sched_layer_run(struct net_scheduler_s *sched, struct net_layer_s *layer)
 {
   struct net_layer_sched_s *ls = &layer->sched;
@@ -402,36 +396,39 @@ void net_sched_layer_run(struct net_scheduler_s *sched, struct net_layer_s *laye
   ls->owner = net_sched_self();
   atomic_store_explicit(&ls->state, st, memory_order_relaxed);
 
-  /* Take a batch out of the mailbox so pushes to this layer during the
-     batch (from its own handler or other threads) do not contend with
-     delivery; tasks in the batch are no longer cancellable. */
-  struct net_task_s *batch = ls->mbox_head, *t = batch, *last = NULL;
-  for (unsigned n = sched->options.batch; t && n > 0; n--)
-    {
-      __atomic_store_n(&t->sched_state, NET_TASK_BATCH, __ATOMIC_RELAXED);
-      last = t;
-      t = t->next;
-    }
-  if (last)
-    {
-      last->next = NULL;
-      ls->mbox_head = t;
-      if (t)
-        t->prev = NULL;
-      else
-        ls->mbox_tail = NULL;
-    }
+  /* Take tasks out of the mailbox so pushes to this layer while it runs
+     (from its own handler or other threads) do not contend with delivery;
+     taken tasks are no longer cancellable.  The run delivers up to
+     options.batch tasks, refilling from the mailbox, so a layer feeding
+     itself does not go through the run queue for every task. */
+  unsigned budget = sched->options.batch, taken = 0;
+  struct net_task_s *batch = net_mailbox_take(ls, budget, &taken);
   net_spin_unlock(&ls->lock);
 
   if (pending)
     net_layer_apply_pending(layer, pending);
   bool cancel = atomic_load_explicit(&sched->shutdown, memory_order_relaxed);
+  unsigned delivered = 0;
   while (batch)
     {
-      struct net_task_s *next = batch->next;
-      net_sched_deliver(sched, batch, cancel);
-      batch = next;
+      budget -= taken;
+      do
+        {
+          struct net_task_s *next = batch->next;
+          delivered += net_sched_deliver(sched, batch, cancel);
+          batch = next;
+        }
+      while (batch);
+      if (budget == 0)
+        break;
+      net_spin_lock(&ls->lock);
+      if (!(atomic_load_explicit(&ls->state, memory_order_relaxed)
+            & (NET_LAYER_PENDING_CONTEXT | NET_LAYER_PENDING_DANGLING)))
+        batch = net_mailbox_take(ls, budget, &taken);
+      net_spin_unlock(&ls->lock);
     }
+  if (delivered)
+    NET_SCHED_COUNT(sched, delivered, delivered);
   net_sched_layer_run_done(sched, layer);
 }
 
@@ -755,16 +752,13 @@ struct net_buffer_s *net_layer_buffer_alloc(struct net_layer_s *layer, size_t si
 }
 
 static void net_counters_add(struct net_scheduler_stats_s *st,
-                             const struct net_sched_counters_s *c,
-                             uint64_t *allocs, uint64_t *frees)
+                             const struct net_sched_counters_s *c)
 {
   st->pushed += atomic_load_explicit(&c->pushed, memory_order_relaxed);
   st->delivered += atomic_load_explicit(&c->delivered, memory_order_relaxed);
   st->cancelled += atomic_load_explicit(&c->cancelled, memory_order_relaxed);
   st->timers_fired += atomic_load_explicit(&c->timers_fired, memory_order_relaxed);
   st->direct += atomic_load_explicit(&c->direct, memory_order_relaxed);
-  *allocs += atomic_load_explicit(&c->allocs, memory_order_relaxed);
-  *frees += atomic_load_explicit(&c->frees, memory_order_relaxed);
 }
 
 void net_scheduler_stats(const struct net_scheduler_s *csched,
@@ -773,16 +767,19 @@ void net_scheduler_stats(const struct net_scheduler_s *csched,
   g_return_if_fail(csched != NULL);
   g_return_if_fail(stats != NULL);
   struct net_scheduler_s *sched = (struct net_scheduler_s *)csched;
-  uint64_t allocs = 0, frees = 0;
   memset(stats, 0, sizeof(*stats));
   pthread_mutex_lock(&sched->alloc_lock);
+  size_t nfree = sched->nfree;
   for (struct net_task_cache_s *c = sched->caches; c; c = c->next)
-    net_counters_add(stats, &c->counters, &allocs, &frees);
-  net_counters_add(stats, &sched->shared, &allocs, &frees);
+    {
+      net_counters_add(stats, &c->counters);
+      nfree += atomic_load_explicit(&c->nfree, memory_order_relaxed);
+    }
+  net_counters_add(stats, &sched->shared);
+  /* A cache's count is read while its thread may be moving tasks: the
+     snapshot is exact only when the scheduler is idle. */
+  stats->live_tasks = sched->carved > nfree ? sched->carved - nfree : 0;
   pthread_mutex_unlock(&sched->alloc_lock);
-  /* Per-thread counters are read at slightly different instants: a task
-     freed by one thread may be seen before its allocation by another. */
-  stats->live_tasks = allocs > frees ? (size_t)(allocs - frees) : 0;
   stats->alloc_failures = atomic_load(&sched->alloc_failures);
   stats->live_layers = atomic_load(&sched->live_layers);
 }

@@ -58,8 +58,6 @@ struct net_sched_counters_s
   atomic_uint_least64_t cancelled;
   atomic_uint_least64_t timers_fired;
   atomic_uint_least64_t direct;
-  atomic_uint_least64_t allocs;
-  atomic_uint_least64_t frees;
 };
 
 /* A per-thread task cache: a private free list and counters, used by the
@@ -68,10 +66,10 @@ struct net_task_cache_s
 {
   struct net_scheduler_s *sched;
   struct net_task_s *free;
-  size_t nfree;
+  atomic_size_t nfree;   /* written by the owner only, read by stats */
   struct net_sched_counters_s counters;
   struct net_task_cache_s *next; /* scheduler's list of caches */
-};
+} __attribute__((aligned(64))); /* one thread's lines, no false sharing */
 
 /* State of the calling thread. */
 struct net_sched_tls_s
@@ -145,7 +143,8 @@ struct net_scheduler_s
   size_t heap_cap;
   uint64_t timer_seq;
 
-  /* Task allocator: slabs, a shared free list, per-thread caches. */
+  /* Task allocator: slabs, a shared free list, per-thread caches; live
+     tasks = carved - tasks on free lists. */
   pthread_mutex_t alloc_lock;
   struct net_task_s *free;
   size_t nfree;
@@ -218,6 +217,24 @@ static inline void net_sched_count(struct net_scheduler_s *sched,
 #define NET_SCHED_COUNT(sched, field, n) \
   net_sched_count((sched), offsetof(struct net_sched_counters_s, field), (n))
 
+/* Reference helpers for the hot paths (net_layer_refinc/refdec without
+   the argument checks); the slow path of the put handles the last
+   reference and underflows. */
+static inline struct net_layer_s *net_layer_ref_get(struct net_layer_s *layer)
+{
+  atomic_fetch_add_explicit(&layer->refcount, 1, memory_order_relaxed);
+  return layer;
+}
+
+void net_layer_ref_put_slow(struct net_layer_s *layer, unsigned old);
+
+static inline void net_layer_ref_put(struct net_layer_s *layer)
+{
+  unsigned old = atomic_fetch_sub_explicit(&layer->refcount, 1, memory_order_acq_rel);
+  if (__builtin_expect(old <= 1, 0))
+    net_layer_ref_put_slow(layer, old);
+}
+
 /* --- scheduler.c: construction and teardown ------------------------- */
 
 /* Fill the common part of a new scheduler (options with defaults). */
@@ -244,8 +261,51 @@ void net_sched_leave(struct net_sched_tls_s saved);
 void net_sched_layer_run(struct net_scheduler_s *sched,
                          struct net_layer_s *layer);
 
-/* Queue a pushed task in its target's mailbox (or deliver it directly). */
-int net_sched_task_queue(struct net_task_s *task);
+/* Append to the target's mailbox; caller holds the target's spinlock. */
+static inline void net_mailbox_append(struct net_layer_sched_s *ls,
+                                      struct net_task_s *task)
+{
+  task->next = NULL;
+  task->prev = ls->mbox_tail;
+  if (ls->mbox_tail)
+    ls->mbox_tail->next = task;
+  else
+    ls->mbox_head = task;
+  ls->mbox_tail = task;
+  __atomic_store_n(&task->sched_state, NET_TASK_MAILBOX, __ATOMIC_RELAXED);
+}
+
+/* Put a task in its target's mailbox and make the target runnable. */
+static inline __attribute__((always_inline))
+void net_sched_mailbox_put(struct net_scheduler_s *sched, struct net_task_s *task)
+{
+  struct net_layer_s *target = task->target;
+  struct net_layer_sched_s *ls = &target->sched;
+  net_spin_lock(&ls->lock);
+  net_mailbox_append(ls, task);
+  unsigned st = atomic_load_explicit(&ls->state, memory_order_relaxed);
+  bool enqueue = !(st & (NET_LAYER_QUEUED | NET_LAYER_RUNNING));
+  if (enqueue)
+    atomic_store_explicit(&ls->state, st | NET_LAYER_QUEUED, memory_order_relaxed);
+  net_spin_unlock(&ls->lock);
+  if (enqueue)
+    sched->backend->enqueue(sched, target);
+}
+
+/* Queue a pushed task: shutdown and direct dispatch take the slow path. */
+int net_sched_task_queue_slow(struct net_task_s *task);
+
+static inline __attribute__((always_inline))
+int net_sched_task_queue(struct net_task_s *task)
+{
+  struct net_scheduler_s *sched = task->target->scheduler;
+  if (__builtin_expect(atomic_load_explicit(&sched->shutdown, memory_order_relaxed)
+                       || sched->options.direct_depth, 0))
+    return net_sched_task_queue_slow(task);
+  NET_SCHED_COUNT(sched, pushed, 1);
+  net_sched_mailbox_put(sched, task);
+  return 0;
+}
 
 /* Arm a prepared TIMEOUT task (net_task_timeout_push). */
 int net_sched_timer_arm(struct net_task_s *task);

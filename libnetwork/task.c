@@ -46,22 +46,38 @@ static void net_task_carve(struct net_scheduler_s *sched)
   sched->carved += n;
 }
 
-/* Move up to one slab's worth of tasks from the shared list to @p cache. */
+static inline void net_cache_nfree_add(struct net_task_cache_s *cache, ptrdiff_t d)
+{
+  atomic_store_explicit(&cache->nfree,
+                        atomic_load_explicit(&cache->nfree, memory_order_relaxed) + (size_t)d,
+                        memory_order_relaxed);
+}
+
+/* Move up to @p n tasks from list *@p from to list *@p to; returns how many. */
+static size_t net_task_list_move(struct net_task_s **from, struct net_task_s **to,
+                                 size_t n)
+{
+  size_t moved = 0;
+  for (; moved < n && *from; moved++)
+    {
+      struct net_task_s *t = *from;
+      *from = t->next;
+      t->next = *to;
+      *to = t;
+    }
+  return moved;
+}
+
+/* Refill an empty cache with up to one slab from the shared list. */
 static void net_task_cache_refill(struct net_scheduler_s *sched,
                                   struct net_task_cache_s *cache)
 {
   pthread_mutex_lock(&sched->alloc_lock);
   if (!sched->free)
     net_task_carve(sched);
-  for (unsigned i = 0; i < NET_TASK_SLAB && sched->free; i++)
-    {
-      struct net_task_s *t = sched->free;
-      sched->free = t->next;
-      sched->nfree--;
-      t->next = cache->free;
-      cache->free = t;
-      cache->nfree++;
-    }
+  size_t n = net_task_list_move(&sched->free, &cache->free, NET_TASK_SLAB);
+  sched->nfree -= n;
+  net_cache_nfree_add(cache, (ptrdiff_t)n);
   pthread_mutex_unlock(&sched->alloc_lock);
 }
 
@@ -69,22 +85,22 @@ static void net_task_cache_spill(struct net_scheduler_s *sched,
                                  struct net_task_cache_s *cache)
 {
   pthread_mutex_lock(&sched->alloc_lock);
-  for (unsigned i = 0; i < 2 * NET_TASK_SLAB; i++)
-    {
-      struct net_task_s *t = cache->free;
-      cache->free = t->next;
-      cache->nfree--;
-      t->next = sched->free;
-      sched->free = t;
-      sched->nfree++;
-    }
+  size_t n = net_task_list_move(&cache->free, &sched->free, 2 * NET_TASK_SLAB);
+  sched->nfree += n;
+  net_cache_nfree_add(cache, -(ptrdiff_t)n);
   pthread_mutex_unlock(&sched->alloc_lock);
 }
 
-static inline void net_counter_inc(atomic_uint_least64_t *c)
+/* A fresh task: no layers, no buffer, not queued. */
+static inline void net_task_clear(struct net_task_s *task,
+                                  void (*destroy)(struct net_task_s *task))
 {
-  atomic_store_explicit(c, atomic_load_explicit(c, memory_order_relaxed) + 1,
-                        memory_order_relaxed);
+  task->next = task->prev = NULL;
+  task->source = task->target = NULL;
+  task->destroy = destroy;
+  task->type = NET_TASK_NOTIFICATION;
+  task->sched_state = 0;
+  task->source_gen = task->target_gen = 0;
 }
 
 struct net_task_s *net_scheduler_task_alloc(struct net_scheduler_s *sched)
@@ -94,14 +110,13 @@ struct net_task_s *net_scheduler_task_alloc(struct net_scheduler_s *sched)
   struct net_task_s *task;
   if (cache && cache->sched == sched)
     {
-      if (!cache->free)
+      if (__builtin_expect(!cache->free, 0))
         net_task_cache_refill(sched, cache);
       task = cache->free;
       if (!task)
         goto fail;
       cache->free = task->next;
-      cache->nfree--;
-      net_counter_inc(&cache->counters.allocs);
+      net_cache_nfree_add(cache, -1);
     }
   else
     {
@@ -117,9 +132,8 @@ struct net_task_s *net_scheduler_task_alloc(struct net_scheduler_s *sched)
       pthread_mutex_unlock(&sched->alloc_lock);
       if (!task)
         goto fail;
-      atomic_fetch_add_explicit(&sched->shared.allocs, 1, memory_order_relaxed);
     }
-  *task = (struct net_task_s){ .destroy = net_sched_task_free };
+  net_task_clear(task, net_sched_task_free);
   return task;
 
 fail:
@@ -127,33 +141,43 @@ fail:
   return NULL;
 }
 
-void net_sched_task_free(struct net_task_s *task)
+/* Return a task to the calling thread's cache; false when the thread has
+   no cache for the task's scheduler. */
+static inline __attribute__((always_inline)) bool
+net_sched_task_free_cached(struct net_task_s *task)
 {
   struct net_scheduler_s *sched =
     net_container_of(task, struct net_sched_task_s, task)->sched;
   struct net_task_cache_s *cache = net_sched_tls.cache;
-  if (cache && cache->sched == sched)
-    {
-      task->next = cache->free;
-      cache->free = task;
-      net_counter_inc(&cache->counters.frees);
-      if (++cache->nfree > 4 * NET_TASK_SLAB)
-        net_task_cache_spill(sched, cache);
-      return;
-    }
+  if (!cache || cache->sched != sched)
+    return false;
+  task->next = cache->free;
+  cache->free = task;
+  net_cache_nfree_add(cache, 1);
+  if (__builtin_expect(atomic_load_explicit(&cache->nfree, memory_order_relaxed)
+                       > 4 * NET_TASK_SLAB, 0))
+    net_task_cache_spill(sched, cache);
+  return true;
+}
+
+void net_sched_task_free(struct net_task_s *task)
+{
+  if (net_sched_task_free_cached(task))
+    return;
+  struct net_scheduler_s *sched =
+    net_container_of(task, struct net_sched_task_s, task)->sched;
   pthread_mutex_lock(&sched->alloc_lock);
   task->next = sched->free;
   sched->free = task;
   sched->nfree++;
   pthread_mutex_unlock(&sched->alloc_lock);
-  atomic_fetch_add_explicit(&sched->shared.frees, 1, memory_order_relaxed);
 }
 
 void net_task_init(struct net_task_s *task, void (*destroy)(struct net_task_s *task))
 {
   g_return_if_fail(task != NULL);
   g_return_if_fail(destroy != NULL);
-  *task = (struct net_task_s){ .destroy = destroy };
+  net_task_clear(task, destroy);
 }
 
 static inline bool net_task_has_packet(const struct net_task_s *task)
@@ -172,10 +196,13 @@ void net_task_destroy(struct net_task_s *task)
   if (net_task_has_packet(task) && task->packet.buffer)
     net_buffer_refdec(task->packet.buffer);
   if (task->source)
-    net_layer_refdec(task->source);
+    net_layer_ref_put(task->source);
   if (task->target)
-    net_layer_refdec(task->target);
-  task->destroy(task);
+    net_layer_ref_put(task->target);
+  /* The common case, a scheduler task freed by a scheduler thread, without
+     the indirect call. */
+  if (task->destroy != net_sched_task_free || !net_sched_task_free_cached(task))
+    task->destroy(task);
 }
 
 static bool net_layer_alive(const struct net_layer_s *layer)
@@ -193,45 +220,63 @@ static bool net_task_pushable(const struct net_task_s *task)
   return false;
 }
 
-/* Point @p task at new layers (taking their references) and drop the
-   references it still held from an earlier life, then record the layers'
-   generations.  Fails, destroying the task, on a missing or dead target
-   or a dead source. */
-static int net_task_retarget(struct net_task_s *task, struct net_layer_s *target,
-                             struct net_layer_s *source)
+/* A push with a missing or dead layer: complain, keep the references
+   that are valid so they are dropped properly, destroy the task. */
+static int __attribute__((noinline, cold))
+net_task_retarget_failed(struct net_task_s *task, struct net_layer_s *target,
+                         struct net_layer_s *source)
 {
   struct net_layer_s *old_source = task->source, *old_target = task->target;
-  int err = 0;
   if (!target)
-    {
-      g_critical("task pushed to a NULL target");
-      err = -EINVAL;
-    }
+    g_critical("task pushed to a NULL target");
   else if (!net_layer_alive(target))
     {
       g_critical("task pushed to a destroyed %s layer", net_layer_type_name(target));
       target = NULL;
-      err = -EINVAL;
     }
   if (source && !net_layer_alive(source))
     {
       g_critical("task pushed from a destroyed %s layer", net_layer_type_name(source));
       source = NULL;
-      err = -EINVAL;
     }
-  task->target = target ? net_layer_refinc(target) : NULL;
-  task->source = source ? net_layer_refinc(source) : NULL;
+  task->target = target ? net_layer_ref_get(target) : NULL;
+  task->source = source ? net_layer_ref_get(source) : NULL;
   if (old_source)
-    net_layer_refdec(old_source);
+    net_layer_ref_put(old_source);
   if (old_target)
-    net_layer_refdec(old_target);
-  if (err)
-    {
-      net_task_destroy(task);
-      return err;
-    }
+    net_layer_ref_put(old_target);
+  net_task_destroy(task);
+  return -EINVAL;
+}
+
+/* Point @p task at new layers (taking their references) and drop the
+   references it still held from an earlier life, then record the layers'
+   generations.  Fails, destroying the task, on a missing or dead target
+   or a dead source. */
+static inline __attribute__((always_inline)) int
+net_task_retarget(struct net_task_s *task, struct net_layer_s *target,
+                  struct net_layer_s *source)
+{
+  if (__builtin_expect(!target || !net_layer_alive(target)
+                       || (source && !net_layer_alive(source)), 0))
+    return net_task_retarget_failed(task, target, source);
+  struct net_layer_s *old_source = task->source, *old_target = task->target;
+  task->target = net_layer_ref_get(target);
   task->target_gen = net_layer_generation(target);
-  task->source_gen = source ? net_layer_generation(source) : 0;
+  if (source)
+    {
+      task->source = net_layer_ref_get(source);
+      task->source_gen = net_layer_generation(source);
+    }
+  else
+    {
+      task->source = NULL;
+      task->source_gen = 0;
+    }
+  if (__builtin_expect(old_source != NULL, 0))
+    net_layer_ref_put(old_source);
+  if (__builtin_expect(old_target != NULL, 0))
+    net_layer_ref_put(old_target);
   return 0;
 }
 

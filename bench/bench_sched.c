@@ -1,0 +1,231 @@
+/* Scheduler dispatch benchmark (not a test: prints figures, asserts none).
+ *
+ *   bench_sched            all measurements, each against a baseline
+ *                          measured in the same run
+ *   bench_sched cycles N   only N task cycles on the loop backend, one
+ *                          task in flight (for callgrind-task.sh)
+ *   bench_sched cycles-burst N   the same with tasks pushed in bursts
+ *
+ * One "task cycle" = net_scheduler_task_alloc + push + dispatch to the
+ * handler + net_task_destroy, which is what a layer pays per event.
+ */
+#include <config.h>
+#include <net/layer.h>
+#include <net/task.h>
+#include <net/scheduler.h>
+#include <glib.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+struct blayer_s
+{
+  struct net_layer_s base;
+  struct net_layer_s *next; /* where to push the next task (self: NULL) */
+  uint64_t left;            /* tasks still to push */
+  uint64_t handled;
+  unsigned burst;           /* tasks pushed ... */
+  unsigned every;           /* ... every that many tasks handled */
+};
+
+static void b_destroyed(struct net_layer_s *layer)
+{
+  free(net_container_of(layer, struct blayer_s, base));
+}
+
+static void b_task_handle(struct net_layer_s *layer, struct net_task_s *task)
+{
+  struct blayer_s *l = net_container_of(layer, struct blayer_s, base);
+  l->handled++;
+  net_task_destroy(task);
+  if (l->handled % l->every != 0)
+    return;
+  for (unsigned i = 0; i < l->burst && l->left > 0; i++)
+    {
+      l->left--;
+      struct net_task_s *t = net_scheduler_task_alloc(layer->scheduler);
+      net_task_notification_push(t, l->next ? l->next : layer, layer, 1, 0, 0);
+    }
+}
+
+static const struct net_layer_handler_s b_handler = {
+  .type_name = "bench",
+  .destroyed = b_destroyed,
+  .task_handle = b_task_handle,
+};
+
+static struct blayer_s *blayer_new(struct net_scheduler_s *sched, uint64_t n)
+{
+  struct blayer_s *l = calloc(1, sizeof(*l));
+  net_layer_init(&l->base, &b_handler, sched, NULL, NULL);
+  l->left = n;
+  l->burst = 1;
+  l->every = 1;
+  return l;
+}
+
+static void kick(struct blayer_s *l)
+{
+  struct net_task_s *t = net_scheduler_task_alloc(l->base.scheduler);
+  net_task_notification_push(t, &l->base, &l->base, 1, 0, 0);
+}
+
+static double now_s(void)
+{
+  return g_get_monotonic_time() / 1e6;
+}
+
+/* Baseline: the same amount of "work" as plain calls through a pointer. */
+struct call_state_s
+{
+  uint64_t left;
+  uint64_t handled;
+};
+
+static void __attribute__((noinline)) call_handle(struct call_state_s *s, void *task)
+{
+  s->handled++;
+  if (s->left)
+    s->left--;
+  __asm__ volatile("" : : "r"(task) : "memory");
+}
+
+static double bench_calls(uint64_t n)
+{
+  struct call_state_s s = { n, 0 };
+  void (*volatile fn)(struct call_state_s *, void *) = call_handle;
+  double t0 = now_s();
+  for (uint64_t i = 0; i < n; i++)
+    fn(&s, &s);
+  return n / (now_s() - t0);
+}
+
+/* Loop backend: one layer pushing to itself (one task in flight: no
+   batching possible), or two ping-ponging, or (burst > 1) a layer pushing
+   bursts of tasks to a second one that pushes one back per burst it
+   receives: n + 1 deliveries in every case. */
+static double bench_loop(uint64_t n, unsigned direct, bool pair, unsigned burst)
+{
+  struct net_scheduler_options_s o = { .direct_depth = direct };
+  struct net_scheduler_s *s = net_scheduler_loop_create(NULL, &o);
+  struct blayer_s *a = blayer_new(s, pair ? n / 2 : n);
+  struct blayer_s *b = pair ? blayer_new(s, n / 2) : NULL;
+  if (b)
+    {
+      a->next = &b->base;
+      b->next = &a->base;
+    }
+  if (b && burst > 1)
+    {
+      a->burst = burst;
+      a->left = n - n / burst;
+      b->every = burst;
+      b->left = n / burst;
+    }
+  double t0 = now_s();
+  kick(a);
+  net_scheduler_run_until_idle(s);
+  double rate = n / (now_s() - t0);
+  net_layer_refdec(&a->base);
+  if (b)
+    net_layer_refdec(&b->base);
+  net_scheduler_run_until_idle(s);
+  net_scheduler_destroy(s);
+  return rate;
+}
+
+/* Threaded backend: @p layers independent layers each pushing to itself. */
+static double bench_threaded(uint64_t n, unsigned workers, unsigned layers)
+{
+  struct net_scheduler_options_s o = { .workers = workers };
+  struct net_scheduler_s *s = net_scheduler_threaded_create(&o);
+  struct blayer_s **l = calloc(layers, sizeof(*l));
+  for (unsigned i = 0; i < layers; i++)
+    l[i] = blayer_new(s, n / layers);
+  double t0 = now_s();
+  for (unsigned i = 0; i < layers; i++)
+    kick(l[i]);
+  net_scheduler_run_until_idle(s);
+  double rate = n / (now_s() - t0);
+  for (unsigned i = 0; i < layers; i++)
+    net_layer_refdec(&l[i]->base);
+  free(l);
+  net_scheduler_run_until_idle(s);
+  net_scheduler_destroy(s);
+  return rate;
+}
+
+static double best_of(int runs, double (*f)(void *), void *arg)
+{
+  double best = 0;
+  for (int i = 0; i < runs; i++)
+    {
+      double r = f(arg);
+      if (r > best)
+        best = r;
+    }
+  return best;
+}
+
+struct args_s
+{
+  uint64_t n;
+  unsigned a, b;
+  bool pair;
+};
+
+static double run_calls(void *p) { return bench_calls(((struct args_s *)p)->n); }
+static double run_loop(void *p)
+{
+  struct args_s *x = p;
+  return bench_loop(x->n, x->a, x->pair, x->b);
+}
+static double run_threaded(void *p)
+{
+  struct args_s *x = p;
+  return bench_threaded(x->n, x->a, x->b);
+}
+
+int main(int argc, char **argv)
+{
+  if (argc == 3 && strcmp(argv[1], "cycles") == 0)
+    {
+      bench_loop(strtoull(argv[2], NULL, 10), 0, false, 1);
+      return 0;
+    }
+  if (argc == 3 && strcmp(argv[1], "cycles-burst") == 0)
+    {
+      bench_loop(strtoull(argv[2], NULL, 10), 0, true, 64);
+      return 0;
+    }
+  const uint64_t n = 2000000;
+  const int runs = 5;
+  double calls = best_of(runs, run_calls, &(struct args_s){ .n = n * 10 });
+  printf("direct function call      %12.0f calls/s\n", calls);
+  struct
+  {
+    const char *name;
+    struct args_s args;
+  } loops[] = {
+    { "loop, self", { n, 0, 1, false } },
+    { "loop, ping-pong", { n, 0, 1, true } },
+    { "loop, bursts of 64", { n, 0, 64, true } },
+    { "loop direct, ping-pong", { n, 8, 1, true } },
+  };
+  for (size_t i = 0; i < G_N_ELEMENTS(loops); i++)
+    {
+      double r = best_of(runs, run_loop, &loops[i].args);
+      printf("%-25s %12.0f tasks/s  (call/task ratio %.1f)\n", loops[i].name, r,
+             calls / r);
+    }
+  unsigned layers = 8;
+  double t1 = best_of(runs, run_threaded, &(struct args_s){ n, 1, layers, false });
+  printf("threaded, 1 worker        %12.0f tasks/s  (call/task ratio %.1f)\n", t1,
+         calls / t1);
+  double t2 = best_of(runs, run_threaded, &(struct args_s){ n, 2, layers, false });
+  printf("threaded, 2 workers       %12.0f tasks/s  (call/task ratio %.1f)\n", t2,
+         calls / t2);
+  printf("threaded 2 workers / 1 worker on %u independent layers: %.2fx "
+         "(%u CPUs online)\n", layers, t2 / t1, g_get_num_processors());
+  return 0;
+}

@@ -1,0 +1,171 @@
+/* Test application layer (see tapp.h). */
+#include <config.h>
+#include "tapp.h"
+#include <net/buffer.h>
+#include <net/scheduler.h>
+#include <net/task.h>
+#include <stdlib.h>
+#include <string.h>
+
+static uint64_t mix(uint64_t z)
+{
+  z = (z ^ (z >> 30)) * UINT64_C(0xbf58476d1ce4e5b9);
+  z = (z ^ (z >> 27)) * UINT64_C(0x94d049bb133111eb);
+  return z ^ (z >> 31);
+}
+
+uint8_t tapp_pattern(uint64_t seed, uint64_t i)
+{
+  return (uint8_t)(mix(seed * UINT64_C(0x9e3779b97f4a7c15) + (i >> 3)) >> (8 * (i & 7)));
+}
+
+static void pattern_fill(uint64_t seed, uint64_t off, uint8_t *p, size_t len)
+{
+  for (size_t i = 0; i < len; i++)
+    p[i] = tapp_pattern(seed, off + i);
+}
+
+static uint64_t pattern_check(uint64_t seed, uint64_t off, const uint8_t *p,
+                              size_t len)
+{
+  for (size_t i = 0; i < len; i++)
+    if (p[i] != tapp_pattern(seed, off + i))
+      return off + i + 1;
+  return 0;
+}
+
+void tapp_pump(struct tapp_s *a)
+{
+  struct net_layer_s *session = a->layer.parent;
+  if (!session)
+    return;
+  while (a->tx_sent < a->tx_total)
+    {
+      uint64_t left = a->tx_total - a->tx_sent;
+      unsigned span = a->chunk_max - a->chunk_min + 1;
+      a->rng = mix(a->rng + 1);
+      size_t len = a->chunk_min + (size_t)(a->rng % span);
+      if (len > left)
+        len = (size_t)left;
+      struct net_buffer_s *buf = net_layer_buffer_alloc(&a->layer, len);
+      if (!buf)
+        return;
+      pattern_fill(a->tx_seed, a->tx_sent, net_buffer_put(buf, len), len);
+      int err = net_tcp_send(&a->layer, session, buf);
+      if (err)
+        {
+          net_buffer_refdec(buf);
+          if (err == -EAGAIN)
+            a->eagain++;
+          return;
+        }
+      a->tx_sent += len;
+    }
+  if (a->shutdown_after && !a->shut)
+    {
+      a->shut = true;
+      net_tcp_shutdown(&a->layer, session);
+    }
+}
+
+void tapp_resume(struct tapp_s *a)
+{
+  a->paused = false;
+  if (a->held && a->layer.parent)
+    net_tcp_recv_done(&a->layer, a->layer.parent, a->held);
+  a->held = 0;
+}
+
+static void tapp_task_handle(struct net_layer_s *layer, struct net_task_s *task)
+{
+  struct tapp_s *a = net_container_of(layer, struct tapp_s, layer);
+  net_time_t now = net_scheduler_time(layer->scheduler);
+
+  if (task->type == NET_TASK_INBOUND && task->packet.buffer)
+    {
+      const struct net_buffer_s *buf = task->packet.buffer;
+      size_t len = net_buffer_len(buf);
+      if (!a->rx_bad)
+        a->rx_bad = pattern_check(a->rx_seed, a->rx_bytes, net_buffer_data(buf), len);
+      a->rx_bytes += len;
+      if (a->manual)
+        {
+          if (a->paused)
+            a->held += len;
+          else if (layer->parent)
+            net_tcp_recv_done(layer, layer->parent, len);
+        }
+    }
+  else if (task->type == NET_TASK_NOTIFICATION)
+    {
+      switch (task->notification.opcode)
+        {
+        case NET_TCP_EV_CONNECTED:
+          a->connected++;
+          a->connected_at = now;
+          tapp_pump(a);
+          break;
+        case NET_TCP_EV_WRITABLE:
+          a->writable++;
+          tapp_pump(a);
+          break;
+        case NET_TCP_EV_PEER_CLOSED:
+          a->peer_closed++;
+          a->peer_closed_at = now;
+          break;
+        case NET_TCP_EV_CLOSED:
+          a->closed++;
+          a->closed_err = task->notification.err;
+          a->closed_at = now;
+          break;
+        case NET_TCP_EV_SEND_DROPPED:
+          a->dropped++;
+          break;
+        default:
+          break;
+        }
+    }
+  net_task_destroy(task);
+}
+
+static void tapp_dangling(struct net_layer_s *layer)
+{
+  net_container_of(layer, struct tapp_s, layer)->dangling = true;
+}
+
+static void tapp_destroyed(struct net_layer_s *layer)
+{
+  free(net_container_of(layer, struct tapp_s, layer));
+}
+
+static const struct net_layer_handler_s tapp_handler = {
+  .type_name = "test-app",
+  .destroyed = tapp_destroyed,
+  .task_handle = tapp_task_handle,
+  .dangling = tapp_dangling,
+};
+
+struct tapp_s *tapp_new(struct net_scheduler_s *sched, uint64_t tx_seed,
+                        uint64_t tx_total, uint64_t rx_seed)
+{
+  struct tapp_s *a = calloc(1, sizeof(*a));
+  if (!a)
+    return NULL;
+  if (net_layer_init(&a->layer, &tapp_handler, sched, NULL, NULL))
+    {
+      free(a);
+      return NULL;
+    }
+  a->tx_seed = tx_seed;
+  a->tx_total = tx_total;
+  a->rx_seed = rx_seed;
+  a->chunk_min = 1;
+  a->chunk_max = 2000;
+  a->rng = tx_seed;
+  return a;
+}
+
+struct net_layer_s *tapp_layer(struct tapp_s *a)
+{
+  return &a->layer;
+}
