@@ -1,0 +1,369 @@
+/* tcpecho: a TCP (and UDP) echo server on a TAP interface, built from
+ * libnetwork layers.  It also answers ARP and ping, can mirror every
+ * frame to a packet dumper, and prints its counters when SIGINT or
+ * SIGTERM stops it.
+ *
+ *   tap ── ethernet ──┬── arp
+ *                     ├── (dumper mirror)
+ *                     └── ipv4 ──┬── icmp
+ *                                ├── udp ── udp echo (port)
+ *                                └── tcp ── listener (port) ··> session ── tcp echo
+ */
+#include <config.h>
+#include <net/dev/tap.h>
+#include <net/layer/dumper.h>
+#include <net/layer/ethernet.h>
+#include <net/layer/inet.h>
+#include <net/layer/tcp.h>
+#include <net/layer/tcp_echo.h>
+#include <net/scheduler.h>
+#include <getopt.h>
+#include <pthread.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+static void usage(FILE *out)
+{
+  fputs("Usage: tcpecho -i TAPNAME --addr A.B.C.D/N [--gateway A.B.C.D]\n"
+        "               [--port PORT] [--scheduler loop|threaded] [--workers N]\n"
+        "               [--dump] [--pcap FILE] [--create]\n"
+        "Echo TCP and UDP on a port of a TAP interface; answer ARP and ping.\n"
+        "\n"
+        "  -i, --interface=NAME   TAP interface to attach to (required)\n"
+        "  -a, --addr=A.B.C.D/N   address of the stack (required)\n"
+        "  -g, --gateway=A.B.C.D  default gateway\n"
+        "  -p, --port=PORT        echo port (default 7)\n"
+        "      --scheduler=KIND   loop (default) or threaded\n"
+        "      --workers=N        threads of the threaded scheduler (default: CPUs)\n"
+        "  -d, --dump             print every frame in and out (tcpdump style)\n"
+        "  -w, --pcap=FILE        write every frame in and out to a pcap file\n"
+        "      --create           create the TAP if it does not exist\n"
+        "  -h, --help             show this help and exit\n"
+        "\n"
+        "SIGINT or SIGTERM stops it; the counters go to stderr.\n"
+        "Exit status: 0 on success, 1 when the stack could not start, 2 on a\n"
+        "usage error.\n", out);
+}
+
+struct options_s
+{
+  const char *interface;
+  struct net_ipv4_config_s ipv4;
+  uint16_t port;
+  bool threaded;
+  unsigned workers;
+  bool dump;
+  const char *pcap;
+  bool create;
+};
+
+static int parse_options(int argc, char **argv, struct options_s *o)
+{
+  static const struct option longopts[] = {
+    { "interface", required_argument, NULL, 'i' },
+    { "addr", required_argument, NULL, 'a' },
+    { "gateway", required_argument, NULL, 'g' },
+    { "port", required_argument, NULL, 'p' },
+    { "scheduler", required_argument, NULL, 's' },
+    { "workers", required_argument, NULL, 'W' },
+    { "dump", no_argument, NULL, 'd' },
+    { "pcap", required_argument, NULL, 'w' },
+    { "create", no_argument, NULL, 'C' },
+    { "help", no_argument, NULL, 'h' },
+    { NULL, 0, NULL, 0 },
+  };
+  int c;
+  char *end;
+
+  o->port = 7;
+  while ((c = getopt_long(argc, argv, "i:a:g:p:dw:h", longopts, NULL)) != -1)
+    switch (c)
+      {
+      case 'i':
+        o->interface = optarg;
+        break;
+      case 'a':
+        {
+          uint32_t addr;
+          unsigned len;
+          if (o->ipv4.addr_count == NET_IPV4_MAX_ADDRS
+              || net_ipv4_parse(optarg, &addr, &len) < 0 || !strchr(optarg, '/'))
+            {
+              fprintf(stderr, "tcpecho: invalid address '%s' (A.B.C.D/N)\n", optarg);
+              return 2;
+            }
+          o->ipv4.addrs[o->ipv4.addr_count].addr = addr;
+          o->ipv4.addrs[o->ipv4.addr_count].prefix_len = (uint8_t)len;
+          o->ipv4.addr_count++;
+          break;
+        }
+      case 'g':
+        if (net_ipv4_parse(optarg, &o->ipv4.gateway, NULL) < 0)
+          {
+            fprintf(stderr, "tcpecho: invalid gateway '%s'\n", optarg);
+            return 2;
+          }
+        break;
+      case 'p':
+        {
+          unsigned long v = strtoul(optarg, &end, 10);
+          if (*end || v == 0 || v > 65535)
+            {
+              fprintf(stderr, "tcpecho: invalid port '%s'\n", optarg);
+              return 2;
+            }
+          o->port = (uint16_t)v;
+          break;
+        }
+      case 's':
+        if (strcmp(optarg, "loop") == 0)
+          o->threaded = false;
+        else if (strcmp(optarg, "threaded") == 0)
+          o->threaded = true;
+        else
+          {
+            fprintf(stderr, "tcpecho: unknown scheduler '%s' (loop or threaded)\n",
+                    optarg);
+            return 2;
+          }
+        break;
+      case 'W':
+        {
+          unsigned long v = strtoul(optarg, &end, 10);
+          if (*end || v == 0 || v > 1024)
+            {
+              fprintf(stderr, "tcpecho: invalid worker count '%s'\n", optarg);
+              return 2;
+            }
+          o->workers = (unsigned)v;
+          break;
+        }
+      case 'd':
+        o->dump = true;
+        break;
+      case 'w':
+        o->pcap = optarg;
+        break;
+      case 'C':
+        o->create = true;
+        break;
+      case 'h':
+        usage(stdout);
+        exit(EXIT_SUCCESS);
+      default:
+        usage(stderr);
+        return 2;
+      }
+  if (optind < argc)
+    {
+      fprintf(stderr, "tcpecho: unexpected argument '%s'\n", argv[optind]);
+      return 2;
+    }
+  if (!o->interface || !o->ipv4.addr_count)
+    {
+      fprintf(stderr, "tcpecho: an interface (-i) and an address (--addr) are needed\n");
+      usage(stderr);
+      return 2;
+    }
+  return 0;
+}
+
+/* SIGINT and SIGTERM are blocked in every thread and taken by this one,
+   which stops the scheduler (safe from any thread). */
+struct signals_s
+{
+  sigset_t set;
+  struct net_scheduler_s *sched;
+  atomic_bool stopping;    /* main is done: a signal only ends the thread */
+  atomic_int caught;
+};
+
+static void *signal_thread(void *arg)
+{
+  struct signals_s *s = arg;
+  int sig;
+  if (sigwait(&s->set, &sig) == 0 && !atomic_load(&s->stopping))
+    {
+      atomic_store(&s->caught, sig);
+      net_scheduler_quit(s->sched);
+    }
+  return NULL;
+}
+
+/* Print the non-zero counters of @p layer as "type.name value". */
+static void print_stats(struct net_layer_s *layer)
+{
+  struct net_stat_s stats[128];
+  size_t n;
+
+  if (!layer)
+    return;
+  n = net_layer_stats(layer, stats, G_N_ELEMENTS(stats));
+  for (size_t i = 0; i < n && i < G_N_ELEMENTS(stats); i++)
+    if (stats[i].value)
+      fprintf(stderr, "  %s.%s %llu\n", net_layer_type_name(layer), stats[i].name,
+              (unsigned long long)stats[i].value);
+}
+
+int main(int argc, char **argv)
+{
+  struct options_s o = { 0 };
+  int err = parse_options(argc, argv, &o);
+  if (err)
+    return err;
+
+  struct signals_s sig = { 0 };
+  sigemptyset(&sig.set);
+  sigaddset(&sig.set, SIGINT);
+  sigaddset(&sig.set, SIGTERM);
+  pthread_sigmask(SIG_BLOCK, &sig.set, NULL);
+
+  /* Room for the receive windows and send buffers of many connections;
+     the pools only allocate what is used. */
+  struct net_scheduler_options_s so = {
+    .workers = o.workers,
+    .large_buffers = 32768,
+    .small_buffers = 16384,
+  };
+  sig.sched = o.threaded ? net_scheduler_threaded_create(&so)
+                         : net_scheduler_loop_create(NULL, &so);
+  if (!sig.sched)
+    {
+      fprintf(stderr, "tcpecho: cannot create the scheduler\n");
+      return EXIT_FAILURE;
+    }
+
+  struct net_tap_params_s tp = {
+    .name = o.interface,
+    .flags = o.create ? 0 : NET_TAP_NO_CREATE,
+  };
+  struct net_device_s *tap = NULL;
+  struct net_layer_s *eth = NULL, *dumper = NULL, *udp_echo = NULL;
+  struct net_layer_s *tcp = NULL, *listener = NULL;
+  struct net_inet_s inet = { 0 };
+  struct net_tcp_echo_stats_s echo_stats = { 0 };
+  int status = EXIT_FAILURE;
+
+  err = net_tap_open(sig.sched, &tp, &tap);
+  if (err < 0)
+    {
+      fprintf(stderr, "tcpecho: cannot open TAP %s: %s\n", o.interface,
+              net_tap_strerror(err));
+      goto out;
+    }
+  err = net_device_layer_create(tap, NET_LAYER_ETHERNET, NULL, NULL, NULL, &eth);
+  if (err < 0)
+    {
+      fprintf(stderr, "tcpecho: %s: %s\n", o.interface, g_strerror(-err));
+      goto out;
+    }
+  if (o.dump || o.pcap)
+    {
+      setvbuf(stdout, NULL, _IOLBF, 0);
+      struct net_dumper_params_s dp = {
+        .out = o.dump ? stdout : NULL,
+        .pcap_path = o.pcap,
+        .link = NET_DUMP_LINK_ETHERNET,
+        .pcap_flush = true,
+      };
+      uint16_t mirror = NET_ETHERNET_MIRROR;
+      err = net_dumper_create(sig.sched, &dp, NULL, NULL, &dumper);
+      if (!err)
+        err = net_layer_bind(eth, &mirror, dumper);
+      if (err < 0)
+        {
+          fprintf(stderr, "tcpecho: cannot start the dumper%s%s: %s\n",
+                  o.pcap ? " on " : "", o.pcap ? o.pcap : "", g_strerror(-err));
+          goto out;
+        }
+    }
+  struct net_inet_config_s cfg = { .ipv4 = o.ipv4 };
+  err = net_inet_create(eth, &cfg, &inet);
+  if (err < 0)
+    {
+      fprintf(stderr, "tcpecho: cannot build the IPv4 suite: %s\n", g_strerror(-err));
+      goto out;
+    }
+  struct net_udp_bind_s udp_port = { .local_port = o.port };
+  err = net_udp_echo_create(sig.sched, &udp_echo);
+  if (!err)
+    err = net_layer_bind(inet.udp, &udp_port, udp_echo);
+  if (err < 0)
+    {
+      fprintf(stderr, "tcpecho: cannot start UDP echo: %s\n", g_strerror(-err));
+      goto out;
+    }
+  uint8_t proto = NET_IPPROTO_TCP;
+  err = net_tcp_create(sig.sched, NULL, &tcp);
+  if (!err)
+    err = net_layer_bind(inet.ipv4, &proto, tcp);
+  if (!err)
+    err = net_tcp_echo_listen(tcp, o.port, &echo_stats, &listener);
+  if (err < 0)
+    {
+      fprintf(stderr, "tcpecho: cannot start TCP echo: %s\n", g_strerror(-err));
+      goto out;
+    }
+
+  pthread_t sig_thread;
+  if (pthread_create(&sig_thread, NULL, signal_thread, &sig) != 0)
+    {
+      fprintf(stderr, "tcpecho: cannot start the signal thread\n");
+      goto out;
+    }
+  char text[16];
+  fprintf(stderr, "tcpecho: echo on %s port %u (TCP and UDP), %s, %s scheduler\n",
+          net_ipv4_format(o.ipv4.addrs[0].addr, text), o.port, net_tap_name(tap),
+          o.threaded ? "threaded" : "loop");
+  net_scheduler_run(sig.sched);
+  /* Wake the signal thread with a signal of its own (cancelling a thread
+     in sigwait() trips sanitizers). */
+  atomic_store(&sig.stopping, true);
+  pthread_kill(sig_thread, SIGTERM);
+  pthread_join(sig_thread, NULL);
+
+  if (dumper)
+    fflush(stdout);
+  int caught = atomic_load(&sig.caught);
+  fprintf(stderr, "tcpecho: stopped%s%s\n", caught ? " by " : "",
+          caught ? strsignal(caught) : "");
+  fprintf(stderr, "  echo.tcp_connections %llu\n  echo.tcp_bytes %llu\n",
+          (unsigned long long)atomic_load(&echo_stats.connections),
+          (unsigned long long)atomic_load(&echo_stats.bytes));
+  print_stats(tcp);
+  print_stats(udp_echo);
+  print_stats(eth);
+  print_stats(inet.arp);
+  print_stats(inet.ipv4);
+  print_stats(inet.icmp);
+  print_stats(inet.udp);
+  status = EXIT_SUCCESS;
+
+out:
+  if (listener)
+    {
+      net_layer_unbind(tcp, listener);
+      net_layer_refdec(listener);
+    }
+  if (tcp)
+    net_layer_refdec(tcp);
+  if (udp_echo)
+    net_layer_refdec(udp_echo);
+  if (dumper)
+    net_layer_refdec(dumper);
+  net_inet_release(&inet);
+  if (eth)
+    {
+      net_layer_unbind_all(eth);
+      net_layer_refdec(eth);
+    }
+  if (tap)
+    net_device_refdec(tap);
+  /* Let the layers' destruction run (in scheduler context) before the
+     scheduler goes. */
+  net_scheduler_run_until_idle(sig.sched);
+  net_scheduler_destroy(sig.sched);
+  return status;
+}
