@@ -1,1 +1,37 @@
-# examples: files of this area (fragment included by the top Makefile.am)
+# examples/: small programs that compose stacks, each built and run by
+# make check (tests/examples/), and the tutorial's layer (impair).
+
+# hello: the smallest composition (README's example is taken from it).
+noinst_PROGRAMS += examples/hello
+examples_hello_SOURCES = examples/hello.c
+examples_hello_LDADD = libnetwork.la $(GLIB_LIBS)
+
+# impair: the layer written in doc/writing-a-layer.md, linked into the
+# examples and tests that use it.
+IMPAIR_SOURCES = examples/impair.c examples/impair.h
+
+TESTS += tests/examples/hello.sh
+dist_check_SCRIPTS += tests/examples/hello.sh
+
+check_PROGRAMS += tests/examples/test_impair
+TESTS += tests/examples/test_impair
+tests_examples_test_impair_SOURCES = tests/examples/test_impair.c $(IMPAIR_SOURCES)
+tests_examples_test_impair_CPPFLAGS = $(AM_CPPFLAGS) -I$(top_srcdir)/examples
+tests_examples_test_impair_CFLAGS = $(NET_TEST_CFLAGS)
+tests_examples_test_impair_LDADD = $(NET_TEST_LIBS)
+
+# The documentation quotes real code: see tests/examples/snippets.sh.
+TESTS += tests/examples/snippets.sh
+dist_check_SCRIPTS += tests/examples/snippets.sh
+
+# Out-of-tree build against the installed headers and library through
+# pkg-config; make distcheck runs installcheck, so it proves the install.
+EXTRA_DIST += tests/examples/installcheck.sh
+installcheck-local: installcheck-examples
+installcheck-examples:
+	$(AM_V_GEN)CC='$(CC)' PKG_CONFIG='$(PKG_CONFIG)' DESTDIR='$(DESTDIR)' \
+	  libdir='$(libdir)' includedir='$(includedir)' srcdir='$(srcdir)' \
+	  EXTRA_CFLAGS='$(AX_STD_CFLAGS) $(WARN_CFLAGS) $(SAN_CFLAGS)' \
+	  EXTRA_LDFLAGS='$(SAN_LDFLAGS)' \
+	  $(SHELL) $(srcdir)/tests/examples/installcheck.sh
+.PHONY: installcheck-examples

@@ -38,6 +38,12 @@ TESTS += tests/ipv4/test_icmp_udp
 tests_ipv4_test_icmp_udp_SOURCES = tests/ipv4/test_icmp_udp.c $(IPV4_TEST_SUPPORT)
 tests_ipv4_test_icmp_udp_CFLAGS = $(NET_TEST_CFLAGS)
 tests_ipv4_test_icmp_udp_LDADD = $(NET_TEST_LIBS)
+check_PROGRAMS += tests/ipv4/test_inet_pair
+TESTS += tests/ipv4/test_inet_pair
+tests_ipv4_test_inet_pair_SOURCES = tests/ipv4/test_inet_pair.c $(IPV4_TEST_SUPPORT)
+tests_ipv4_test_inet_pair_CFLAGS = $(NET_TEST_CFLAGS)
+tests_ipv4_test_inet_pair_LDADD = $(NET_TEST_LIBS)
+EXTRA_DIST += doc/ipv4.md
 
 # Example: the suite on a TAP (ping, UDP echo); see doc/ipv4.md.
 bin_PROGRAMS += examples/pingable

@@ -23,9 +23,27 @@
  *
  * Serialisation: the scheduler never runs two handler methods of the same
  * layer at the same time (task_handle, bound, unbound, dangling,
- * child_context_adjust, context_changed, destroyed).  net_layer_bind() and
- * net_layer_unbind() called from outside the parent's own handler wait for
- * the parent to be idle on the threaded scheduler.
+ * child_context_adjust, context_changed, destroyed).
+ * - net_layer_bind(), net_layer_unbind(), net_layer_unbind_all() and
+ *   net_layer_context_changed() run the parent's methods (bound, unbound,
+ *   child_context_adjust) right away: from the parent's own handler they
+ *   just nest; from anywhere else they first wait until no thread runs
+ *   the parent (threaded scheduler; on the loop scheduler only a foreign
+ *   thread can find the parent busy).
+ * - The child's own methods (context_changed, dangling) run right away
+ *   when nobody runs the child, and otherwise as soon as the child's
+ *   current run ends, before its next task.  So a layer that binds itself
+ *   from its own handler sees its new context once that handler returns.
+ *   The parent never waits for the child: no lock-order deadlock between
+ *   a parent and a child each binding or unbinding the other.
+ * - Waiting happens only for the parent: do not make two layers' handlers
+ *   bind or unbind under each other at the same time (each would wait for
+ *   the other).  A handler binding under its own layer, or a child
+ *   unbinding itself from its parent, is fine.
+ *
+ * Direct dispatch (loop scheduler, options.direct_depth) runs a handler
+ * nested inside the pusher's handler; a nested handler that binds or
+ * unbinds under a layer lower on that same stack re-enters it.
  */
 #ifndef NET_LAYER_H_
 #define NET_LAYER_H_
@@ -144,7 +162,8 @@ int net_layer_init(struct net_layer_s *layer,
                    struct net_scheduler_s *sched, void *delegate,
                    const struct net_layer_delegate_vtable_s *delegate_vtable);
 
-/** Take a reference (any thread); returns @p layer. */
+/** Take a reference (any thread); returns @p layer.  The caller must
+    already hold one (or be a handler of the layer). */
 struct net_layer_s *net_layer_refinc(struct net_layer_s *layer);
 
 /** Drop a reference (any thread).  The last one schedules destruction. */
@@ -154,17 +173,22 @@ void net_layer_refdec(struct net_layer_s *layer);
  * Bind @p child under @p parent with a parent-specific address.  The
  * parent's @c bound may refuse.  On success the parent holds a reference
  * on the child, the child's context is computed through the parent's
- * @c child_context_adjust, and the child's @c context_changed runs.
+ * @c child_context_adjust, and the child's @c context_changed runs, then
+ * the contexts of the child's own children are recomputed the same way
+ * (see "Serialisation" for when the child's methods run).
+ * Any thread; both layers must be referenced by the caller.
  * @return 0, -EBUSY (child already has a parent), -EXDEV (different
- * schedulers), -ELOOP (child is an ancestor of parent), -EINVAL, or the
- * parent's refusal.
+ * schedulers), -ELOOP (child is @p parent or one of its ancestors),
+ * -EINVAL (NULL, with a g_critical, or a layer whose last reference is
+ * gone), -ESHUTDOWN (scheduler being destroyed), or the parent's refusal.
  */
 int net_layer_bind(struct net_layer_s *parent, const void *addr,
                    struct net_layer_s *child);
 
 /**
  * Unbind @p child from @p parent: the parent's @c unbound runs, the child
- * becomes dangling (see file doc), the parent's reference is dropped.
+ * becomes dangling (see file doc), the parent's reference is dropped
+ * (which may schedule the child's destruction).  Any thread.
  * No-op when @p child is not a child of @p parent.
  */
 void net_layer_unbind(struct net_layer_s *parent, struct net_layer_s *child);
@@ -175,7 +199,8 @@ void net_layer_unbind_all(struct net_layer_s *parent);
 /**
  * Recompute the contexts of @p layer's children (recursively) after the
  * layer changed its own context (e.g. an address was configured); each
- * child's @c context_changed runs.
+ * child's @c context_changed runs.  Call it from the layer's handler, or
+ * from any thread (it then waits for the layer to be idle).
  */
 void net_layer_context_changed(struct net_layer_s *layer);
 

@@ -55,7 +55,8 @@ struct net_scheduler_options_s
   /** Upper bound on live tasks from net_scheduler_task_alloc (0 = 1<<20). */
   size_t task_limit;
   /** Packet pools: element counts (0 = defaults 4096 and 2048) and the
-      large buffer size (0 = 2048 + headroom; set 65536+ for offloads). */
+      large buffer size (0 = 2048 + 128 of headroom; set 65536+ for
+      offloads).  Small buffers hold 512 bytes. */
   size_t small_buffers;
   size_t large_buffers;
   size_t large_buffer_size;
@@ -82,7 +83,10 @@ struct net_scheduler_stats_s
 struct net_scheduler_s *net_scheduler_loop_create(
   GMainContext *context, const struct net_scheduler_options_s *options);
 
-/** Create a threaded scheduler; workers start at once. */
+/** Create a threaded scheduler; workers (and a poller thread for timers
+    and fds) start at once.  Returns NULL (with a g_critical) for
+    NET_CLOCK_VIRTUAL, which only the loop backend has, or when threads
+    or memory are short.  options.direct_depth is ignored. */
 struct net_scheduler_s *net_scheduler_threaded_create(
   const struct net_scheduler_options_s *options);
 
@@ -95,8 +99,8 @@ struct net_scheduler_s *net_scheduler_threaded_create(
  */
 void net_scheduler_destroy(struct net_scheduler_s *sched);
 
-/** Run until net_scheduler_quit() (loop: iterates its GMainContext;
-    threaded: waits). */
+/** Run until net_scheduler_quit() (loop: iterates its GMainContext and
+    must be able to acquire it; threaded: waits). */
 void net_scheduler_run(struct net_scheduler_s *sched);
 
 /** Make net_scheduler_run() return (any thread). */
@@ -113,7 +117,8 @@ void net_scheduler_run_until_idle(struct net_scheduler_s *sched);
  * Run for @p duration of scheduler time.  On a virtual clock this fires
  * every timer up to now + duration in deadline order, jumping the clock,
  * and returns as soon as that point is reached; on a real clock it
- * dispatches (blocking in between) until the time has passed.
+ * dispatches (blocking in between) until the time has passed or
+ * net_scheduler_quit() is called.  Call from outside scheduler context.
  */
 void net_scheduler_run_for(struct net_scheduler_s *sched, net_time_t duration);
 
@@ -128,7 +133,11 @@ struct net_scheduler_s *net_scheduler_current(void);
 net_time_t net_scheduler_time(const struct net_scheduler_s *sched);
 
 /**
- * Cancel a pushed task that was not delivered yet (any thread).
+ * Cancel a pushed task that was not delivered yet (any thread).  A task
+ * leaves its mailbox when its target's run takes it (in batches of up to
+ * options.batch), and from then on is "being delivered".  The task's
+ * memory must still be valid: cancel tasks whose memory you own (e.g. a
+ * timer task embedded in your layer) or that you know are queued.
  * @return true if it was cancelled (the scheduler destroyed it), false if
  * it was already delivered, is being delivered, or was never pushed.
  */

@@ -18,6 +18,18 @@
  * Buffers: the packet push helpers take over the caller's reference to the
  * buffer (no extra refcount traffic per hop); net_task_destroy() drops the
  * buffer reference a packet task still holds.
+ *
+ * Pushing: every push helper accepts a fresh task (allocated or
+ * initialised) or a delivered task its handler kept (e.g. a timer task
+ * re-armed from its own TIMEOUT): the references it still holds are
+ * replaced by the new ones (a packet task's old buffer is dropped).  A
+ * task still queued is refused with -EBUSY and a g_critical, untouched.
+ * @p source may be NULL (a push from outside any layer, or the core's own
+ * fd notifications).  Pushing is safe from any thread; on failure the
+ * task is destroyed (buffer included) and a negative errno returned:
+ * -EINVAL (NULL task or target, or a layer whose last reference is gone,
+ * with a g_critical), -ESHUTDOWN (scheduler being destroyed), -ENOMEM
+ * (timer heap growth).
  */
 #ifndef NET_TASK_H_
 #define NET_TASK_H_
@@ -100,24 +112,28 @@ struct net_task_s
 };
 
 /**
- * Prepare a task allocated by the caller (custom allocation).  @p destroy
- * is mandatory and frees the memory once the core has dropped the task's
- * layer and buffer references.
+ * Prepare a task allocated by the caller (custom allocation): no layers,
+ * no buffer, not queued.  @p destroy is mandatory and frees (or recycles)
+ * the memory once the core has dropped the task's layer and buffer
+ * references; it may push the task again.
  */
 void net_task_init(struct net_task_s *task,
                    void (*destroy)(struct net_task_s *task));
 
 /**
- * Allocate a task from the scheduler's free lists (any thread).
- * @return a task with @c destroy set, or NULL when the scheduler's task
- * limit is reached (counted).
+ * Allocate a task from the scheduler's free lists (any thread; without a
+ * lock from the scheduler's own threads).  options.task_limit bounds how
+ * many tasks the scheduler ever creates.
+ * @return a fresh task with @c destroy set, or NULL when the limit is
+ * reached or memory is short (counted in alloc_failures).
  */
 struct net_task_s *net_scheduler_task_alloc(struct net_scheduler_s *sched);
 
 /**
  * End a task's life: drop its buffer (packet types), its source and
  * target references, then call its destroy function.  For a task the
- * caller holds (delivered to it, or never pushed).
+ * caller holds (delivered to it, or never pushed); a task still queued is
+ * refused with a g_critical (cancel it instead).
  */
 void net_task_destroy(struct net_task_s *task);
 
