@@ -70,6 +70,10 @@ static int ipv4_reserve(struct ipv4_s *ip, struct net_task_s *task)
     return -ENOMEM;
   memcpy(net_buffer_put(copy, net_buffer_len(buf)), net_buffer_data(buf),
          net_buffer_len(buf));
+  copy->offload_flags = buf->offload_flags;
+  copy->csum_start = buf->csum_start;
+  copy->csum_offset = buf->csum_offset;
+  copy->gso_size = buf->gso_size;
   net_buffer_refdec(buf);
   task->packet.buffer = copy;
   return 0;
@@ -164,6 +168,10 @@ void ipv4_transmit(struct ipv4_s *ip, struct net_task_s *task,
       return;
     }
   bool df = (task->packet.dst.valid & NET_IPV4_ADDR_DF) != 0;
+  /* A TCP super-segment the link cuts itself (TSO) goes whole. */
+  if ((task->packet.buffer->offload_flags & NET_BUFFER_GSO_TCPV4)
+      && (ip->layer.context.offloads & NET_OFFLOAD_TSO4))
+    mtu = NET_IPV4_MAX_DATAGRAM;
   if (payload + NET_IPV4_HEADER_LEN > mtu && df)
     {
       ipv4_tx_drop(ip, task, IPV4_DROP_TX_DF, -EMSGSIZE);
