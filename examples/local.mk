@@ -24,6 +24,11 @@ tests_examples_test_impair_LDADD = $(NET_TEST_LIBS)
 TESTS += tests/examples/snippets.sh
 dist_check_SCRIPTS += tests/examples/snippets.sh
 
+# The API reference stays complete (skips without doxygen).
+TESTS += tests/examples/doc-check.sh
+dist_check_SCRIPTS += tests/examples/doc-check.sh
+AM_TESTS_ENVIRONMENT += DOXYGEN='$(DOXYGEN)'; export DOXYGEN;
+
 # Out-of-tree build against the installed headers and library through
 # pkg-config; make distcheck runs installcheck, so it proves the install.
 EXTRA_DIST += tests/examples/installcheck.sh

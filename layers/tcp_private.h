@@ -296,9 +296,10 @@ size_t net_tcp_segq_drop_front(struct net_tcp_segq_s *q,
 void net_tcp_segq_copy(const struct net_tcp_segq_s *q, uint32_t seq,
                        uint8_t *out, uint32_t len,
                        struct net_tcp_seg_s **hint);
-/* Insert an out-of-order segment, trimming what is already queued; the
-   node is consumed (freed when fully redundant).  Returns the number of
-   new payload bytes queued. */
+/* Insert an out-of-order segment: its front is cut where queued bytes
+   overlap it, queued nodes it covers entirely are dropped, its tail is
+   cut at the next node.  The node is consumed (freed when redundant).
+   Returns its length once inserted, 0 when nothing of it was new. */
 uint32_t net_tcp_segq_insert(struct net_tcp_segq_s *q,
                              struct net_tcp_seg_cache_s *c,
                              struct net_tcp_seg_s *seg);
