@@ -158,8 +158,9 @@ bool net_scheduler_task_cancel(struct net_scheduler_s *sched,
  * gets a NOTIFICATION with opcode NET_OP_FD_READY and arg = ready events,
  * and the watch pauses until net_scheduler_fd_rearm(), so a layer drains
  * the fd at its own pace.  The watch holds no reference on the layer: the
- * layer must remove it (net_scheduler_fd_unwatch) before it is destroyed.
- * Any thread.
+ * layer removes it (net_scheduler_fd_unwatch) at the latest in its
+ * @c destroyed handler; readiness once its last reference is gone is
+ * dropped.  Any thread.
  * @return a watch handle, or NULL (with a g_critical) for bad arguments
  * (@p layer on another scheduler, negative @p fd, no @p events) or when
  * memory is short.
