@@ -3,6 +3,7 @@
 #include "sim.h"
 #include <check.h>
 #include <net/task.h>
+#include <net/buffer.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -225,6 +226,13 @@ void sim_dump(const struct sim_s *sim)
           fprintf(stderr, " %s=%llu", st[i].name, (unsigned long long)st[i].value);
       fprintf(stderr, "\n");
     }
+  struct net_buffer_pool_stats_s ps;
+  net_buffer_pool_stats(net_scheduler_large_pool(sim->sched), &ps);
+  fprintf(stderr, "large pool: in use %zu, high water %zu of %zu, failures %llu\n",
+          ps.in_use, ps.high_water, ps.capacity, (unsigned long long)ps.failures);
+  net_buffer_pool_stats(net_scheduler_small_pool(sim->sched), &ps);
+  fprintf(stderr, "small pool: in use %zu, high water %zu of %zu, failures %llu\n",
+          ps.in_use, ps.high_water, ps.capacity, (unsigned long long)ps.failures);
   struct wire_stats_s ws;
   wire_stats(sim->wire, &ws);
   fprintf(stderr, "wire: sent %llu/%llu lost %llu dup %llu reordered %llu filtered %llu\n",

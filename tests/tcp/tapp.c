@@ -49,7 +49,21 @@ void tapp_pump(struct tapp_s *a)
         len = (size_t)left;
       struct net_buffer_s *buf = net_layer_buffer_alloc(&a->layer, len);
       if (!buf)
-        return;
+        {
+          /* The pool is empty for now: no event will say when it is not,
+             so look again soon. */
+          a->no_buffer++;
+          if (!a->retry_armed)
+            {
+              struct net_task_s *t = net_scheduler_task_alloc(a->layer.scheduler);
+              if (t && net_task_timeout_push(t, &a->layer, &a->layer,
+                                             net_scheduler_time(a->layer.scheduler)
+                                               + NET_NSEC_PER_MSEC,
+                                             0, 1) == 0)
+                a->retry_armed = true;
+            }
+          return;
+        }
       if (a->raw)
         {
           /* No flow control: the session drops what does not fit. */
@@ -109,6 +123,13 @@ static void tapp_task_handle(struct net_layer_s *layer, struct net_task_s *task)
           else if (layer->parent)
             net_tcp_recv_done(layer, layer->parent, len);
         }
+    }
+  else if (task->type == NET_TASK_TIMEOUT)
+    {
+      a->retry_armed = false;
+      net_task_destroy(task);
+      tapp_pump(a);
+      return;
     }
   else if (task->type == NET_TASK_NOTIFICATION)
     {

@@ -132,8 +132,9 @@ static void wire_outbound(struct wire_s *w, struct net_task_s *task)
       const uint8_t *h = net_buffer_data(buf);
       size_t len = net_buffer_len(buf);
       if (len >= 20)
-        fprintf(stderr, "%10.6f %d> %c%c%c%c seq=%u ack=%u win=%u len=%zu\n",
-                (double)now / 1e9, from, h[13] & 2 ? 'S' : '.', h[13] & 16 ? 'A' : '.',
+        fprintf(stderr, "%10.6f %d> %u>%u %c%c%c%c seq=%u ack=%u win=%u len=%zu\n",
+                (double)now / 1e9, from, (unsigned)(h[0] << 8 | h[1]),
+                (unsigned)(h[2] << 8 | h[3]), h[13] & 2 ? 'S' : '.', h[13] & 16 ? 'A' : '.',
                 h[13] & 1 ? 'F' : '.', h[13] & 4 ? 'R' : '.',
                 (unsigned)(h[4] << 24 | h[5] << 16 | h[6] << 8 | h[7]),
                 (unsigned)(h[8] << 24 | h[9] << 16 | h[10] << 8 | h[11]),

@@ -153,6 +153,13 @@ struct net_tcp_config_s
   unsigned max_sessions;   /**< sessions (all states) per tcp layer [65536] */
   /** Reassembly memory per session, buffer capacity in bytes [rcv_buf]. */
   uint32_t ooo_max;
+  /** Buffer capacity all send queues of the layer may hold together
+      [half the scheduler's large pool]; beyond, net_tcp_send() says
+      -EAGAIN to sessions that have data queued already. */
+  size_t snd_mem_max;
+  /** Buffer capacity all reassembly queues may hold together [a quarter
+      of the large pool]; beyond, out-of-order segments are dropped. */
+  size_t ooo_mem_max;
   /** Challenge ACKs (RFC 5961) per second per tcp layer [1000]. */
   unsigned challenge_ack_limit;
   uint16_t ephemeral_min;  /**< ephemeral port range [49152] */
