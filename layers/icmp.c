@@ -101,11 +101,14 @@ static bool icmp_rate_allow(struct icmp_s *icmp)
   return true;
 }
 
-static void icmp_send(struct icmp_s *icmp, struct net_buffer_s *buf,
-                      uint32_t src, uint32_t dst)
+/* Send @p buf down to IPv4; @p task (a delivered task whose buffer was
+   taken, or NULL) is reused rather than a new one allocated. */
+static void icmp_send(struct icmp_s *icmp, struct net_task_s *task,
+                      struct net_buffer_s *buf, uint32_t src, uint32_t dst)
 {
   struct net_layer_s *parent = inet_parent(&icmp->layer);
-  struct net_task_s *task = inet_task_alloc(&icmp->layer);
+  if (!task)
+    task = inet_task_alloc(&icmp->layer);
   if (!task || !parent)
     {
       if (task)
@@ -151,8 +154,7 @@ static void icmp_echo(struct icmp_s *icmp, struct net_task_s *task)
   memcpy(p + 2, &csum, 2);
   uint32_t peer = task->packet.src.ipv4, us = dst->ipv4;
   icmp->stats[ICMP_TX_ECHO_REPLIES]++;
-  icmp_send(icmp, net_task_packet_steal_buffer(task), us, peer);
-  net_task_destroy(task);
+  icmp_send(icmp, task, net_task_packet_steal_buffer(task), us, peer);
 }
 
 static int icmp_errno(uint8_t type, uint8_t code)
@@ -343,7 +345,7 @@ static void icmp_error_output(struct icmp_s *icmp, struct net_task_s *task)
   net_task_destroy(task);
   icmp->stats[ICMP_TX_ERRORS]++;
   /* The offending datagram was addressed to us: answer from there. */
-  icmp_send(icmp, buf, dst, src);
+  icmp_send(icmp, NULL, buf, dst, src);
 }
 
 static void icmp_task_handle(struct net_layer_s *layer, struct net_task_s *task)
