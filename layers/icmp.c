@@ -104,8 +104,9 @@ static bool icmp_rate_allow(struct icmp_s *icmp)
 static void icmp_send(struct icmp_s *icmp, struct net_buffer_s *buf,
                       uint32_t src, uint32_t dst)
 {
+  struct net_layer_s *parent = inet_parent(&icmp->layer);
   struct net_task_s *task = inet_task_alloc(&icmp->layer);
-  if (!task || !icmp->layer.parent)
+  if (!task || !parent)
     {
       if (task)
         net_task_destroy(task);
@@ -115,7 +116,7 @@ static void icmp_send(struct icmp_s *icmp, struct net_buffer_s *buf,
     }
   struct net_addr_s s = {.ipv4 = src, .valid = src ? NET_ADDR_IPV4 : 0};
   struct net_addr_s d = {.ipv4 = dst, .valid = NET_ADDR_IPV4};
-  net_task_outbound_push(task, icmp->layer.parent, &icmp->layer, &s, &d, buf);
+  net_task_outbound_push(task, parent, &icmp->layer, &s, &d, buf);
 }
 
 static void icmp_echo(struct icmp_s *icmp, struct net_task_s *task)
@@ -222,12 +223,13 @@ static void icmp_error_input(struct icmp_s *icmp, struct net_task_s *task)
   memcpy(e->quote, q + qhlen, e->quote_len);
   int err = icmp_errno(p[0], p[1]);
   net_task_destroy(task);
-  if (!icmp->layer.parent)
+  struct net_layer_s *parent = inet_parent(&icmp->layer);
+  if (!parent)
     {
       net_task_destroy(&e->task);
       return;
     }
-  net_task_notification_push(&e->task, icmp->layer.parent, &icmp->layer,
+  net_task_notification_push(&e->task, parent, &icmp->layer,
                              NET_IPV4_OP_ERROR, err, 0);
 }
 
@@ -354,7 +356,7 @@ static void icmp_task_handle(struct net_layer_s *layer, struct net_task_s *task)
       return;
     case NET_TASK_NOTIFICATION:
       if (task->notification.opcode == NET_IPV4_OP_ICMP_REQUEST
-          && task->source == layer->parent)
+          && task->source == inet_parent(layer))
         {
           icmp_error_output(icmp, task);
           return;

@@ -324,7 +324,7 @@ int net_ipv4_icmp_error_request(struct net_layer_s *child,
                                 const struct net_addr_s *dst,
                                 uint8_t type, uint8_t code)
 {
-  struct net_layer_s *parent = child ? child->parent : NULL;
+  struct net_layer_s *parent = child ? inet_parent(child) : NULL;
   if (!parent || parent->handler != &ipv4_handler || !src || !dst)
     {
       net_buffer_refdec(buffer);
@@ -382,7 +382,7 @@ static void ipv4_task_handle(struct net_layer_s *layer, struct net_task_s *task)
   switch (task->type)
     {
     case NET_TASK_INBOUND:
-      if (task->source == layer->parent || task->source == layer)
+      if (task->source == inet_parent(layer) || task->source == layer)
         {
           ipv4_input(ip, task);
           return;
