@@ -54,16 +54,26 @@ struct sim_s *sim_new2(uint64_t seed, const struct wire_params_s *wp,
                        const struct net_tcp_config_s *cfg0,
                        const struct net_tcp_config_s *cfg1)
 {
+  return sim_new_wire(seed, wp, cfg0, cfg1, false);
+}
+
+struct sim_s *sim_new_wire(uint64_t seed, const struct wire_params_s *wp,
+                           const struct net_tcp_config_s *cfg0,
+                           const struct net_tcp_config_s *cfg1, bool threaded)
+{
   struct sim_s *sim = calloc(1, sizeof(*sim));
   struct net_scheduler_options_s so = {
-    .clock = NET_CLOCK_VIRTUAL,
+    .clock = threaded ? NET_CLOCK_MONOTONIC : NET_CLOCK_VIRTUAL,
     .large_buffers = 8192,
     .small_buffers = 8192,
+    .workers = 2,
   };
   struct wire_params_s p = wp ? *wp : (struct wire_params_s){ 0 };
 
   sim->seed = seed;
-  sim->sched = net_scheduler_loop_create(NULL, &so);
+  sim->threaded = threaded;
+  sim->sched = threaded ? net_scheduler_threaded_create(&so)
+                        : net_scheduler_loop_create(NULL, &so);
   ck_assert_ptr_nonnull(sim->sched);
   p.seed = seed;
   sim->wire = wire_new(sim->sched, &p);
@@ -379,6 +389,9 @@ void sim_free(struct sim_s *sim)
   for (int i = 0; i < 2; i++)
     net_layer_refdec(sim->tcp[i]);
   /* Segments still on the wire hold it until their delay is over. */
-  net_scheduler_run_for(sim->sched, 100 * NET_NSEC_PER_SEC);
+  if (sim->threaded)
+    net_scheduler_run_until_idle(sim->sched);
+  else
+    net_scheduler_run_for(sim->sched, 100 * NET_NSEC_PER_SEC);
   sim_free_common(sim);
 }

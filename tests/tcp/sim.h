@@ -55,6 +55,10 @@ struct sim_s *sim_new(uint64_t seed, const struct wire_params_s *wp,
    scheduler (real clock) when @p threaded. */
 struct sim_s *sim_new_stack(uint64_t seed, const struct net_pair_params_s *pp,
                             const struct net_tcp_config_s *cfg, bool threaded);
+/* The test wire on a threaded scheduler (real clock) when @p threaded. */
+struct sim_s *sim_new_wire(uint64_t seed, const struct wire_params_s *wp,
+                           const struct net_tcp_config_s *cfg0,
+                           const struct net_tcp_config_s *cfg1, bool threaded);
 /* The same with a configuration per side (client 0, server 1). */
 struct sim_s *sim_new2(uint64_t seed, const struct wire_params_s *wp,
                        const struct net_tcp_config_s *cfg0,

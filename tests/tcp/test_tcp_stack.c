@@ -2,8 +2,10 @@
  * ARP, IPv4, TCP) in one process.  On the loop scheduler with a virtual
  * clock: transfers at 0/1/5/20% loss with duplication and reordering,
  * RST from a closed port, simultaneous open, zero window, half-close,
- * 200 concurrent sessions.  On the threaded scheduler (real clock, run
- * under ThreadSanitizer in CI): many sessions in parallel.  Seeded;
+ * 200 concurrent sessions.  On the threaded scheduler (real clock): many
+ * sessions in parallel, over the stack and over the test wire; built a
+ * second time as test_tcp_threaded with the test-wire case only, for
+ * CI's ThreadSanitizer run.  Seeded;
  * TCP_TEST_SEED reproduces a run. */
 #include <config.h>
 #include "sim.h"
@@ -160,13 +162,15 @@ START_TEST(stack_concurrent)
 }
 END_TEST
 
-/* Threaded scheduler, real clock: sessions run on all workers at once. */
+/* Threaded scheduler, real clock: sessions run on all workers at once,
+   over the whole stack (_i = 0) or the test wire (_i = 1). */
 START_TEST(threaded_parallel)
 {
   uint64_t seed = sim_seed(520);
   unsigned n = (unsigned)(40 * sim_scale()) + 4;
   uint64_t bytes = (uint64_t)(200000 * sim_scale()) + 1000;
-  struct sim_s *sim = sim_new_stack(seed, NULL, NULL, true);
+  struct sim_s *sim = _i == 0 ? sim_new_stack(seed, NULL, NULL, true)
+                              : sim_new_wire(seed, NULL, NULL, NULL, true);
   struct sim_server_s srv = { .tx_total = bytes, .shutdown_after = true };
   ck_assert_int_eq(sim_listen(sim, 7, &srv), 0);
   unsigned base = atomic_load(&tapp_closed_total);
@@ -195,7 +199,9 @@ END_TEST
 static Suite *suite(void)
 {
   Suite *s = suite_create("tcp-stack");
-  TCase *tc = tcase_create("loop");
+  TCase *tc;
+#ifndef TCP_THREADED_ONLY
+  tc = tcase_create("loop");
   tcase_set_timeout(tc, 300);
   tcase_add_loop_test(tc, stack_transfer, 0, 4);
   tcase_add_test(tc, stack_refused);
@@ -203,9 +209,15 @@ static Suite *suite(void)
   tcase_add_test(tc, stack_zero_window_half_close);
   tcase_add_test(tc, stack_concurrent);
   suite_add_tcase(s, tc);
+#endif
   tc = tcase_create("threaded");
   tcase_set_timeout(tc, 120);
-  tcase_add_test(tc, threaded_parallel);
+#ifdef TCP_THREADED_ONLY
+  /* The ThreadSanitizer build runs this: TCP alone over the test wire. */
+  tcase_add_loop_test(tc, threaded_parallel, 1, 2);
+#else
+  tcase_add_loop_test(tc, threaded_parallel, 0, 2);
+#endif
   suite_add_tcase(s, tc);
   return s;
 }
