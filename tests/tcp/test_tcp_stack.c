@@ -20,6 +20,7 @@ static struct tapp_s *app(GPtrArray *a, unsigned i)
   return i < a->len ? g_ptr_array_index(a, i) : NULL;
 }
 
+#ifndef TCP_THREADED_ONLY
 static bool all_closed(struct sim_s *sim, void *ctx)
 {
   (void)ctx;
@@ -161,6 +162,8 @@ START_TEST(stack_concurrent)
   sim_free(sim);
 }
 END_TEST
+
+#endif
 
 /* Threaded scheduler, real clock: sessions run on all workers at once,
    over the whole stack (_i = 0) or the test wire (_i = 1). */
