@@ -183,6 +183,8 @@ START_TEST(threaded_parallel)
   for (int t = 0; t < 6000 && atomic_load_explicit(&tapp_closed_total, memory_order_acquire)
                                 < base + 2 * n; t++)
     net_scheduler_run_for(sim->sched, 10 * MS);
+  if (atomic_load(&tapp_closed_total) != base + 2 * n)
+    sim_dump(sim);
   ck_assert_uint_eq(atomic_load_explicit(&tapp_closed_total, memory_order_acquire),
                     base + 2 * n);
   ck_assert_uint_eq(sim->server_apps->len, n);
