@@ -175,7 +175,7 @@ static void ipv4_fragment(struct ipv4_s *ip, struct net_task_s *task,
 void ipv4_transmit(struct ipv4_s *ip, struct net_task_s *task,
                    const uint8_t mac[NET_MAC_LEN])
 {
-  struct net_layer_s *parent = ip->layer.parent;
+  struct net_layer_s *parent = inet_parent(&ip->layer);
   size_t mtu = ip->layer.context.mtu;
   if (!parent || mtu < 68)   /* RFC 791: every link carries 68 bytes */
     {
@@ -215,17 +215,11 @@ static void ipv4_loopback(struct ipv4_s *ip, struct net_task_s *task)
   ipv4_fill_header(h, (uint16_t)(payload + NET_IPV4_HEADER_LEN),
                    ipv4_next_id(ip, src, dst, protocol), 0, ip->cfg.ttl,
                    protocol, src, dst);
-  struct net_task_s *in = inet_task_alloc(&ip->layer);
-  if (!in)
-    {
-      ipv4_tx_drop(ip, task, IPV4_DROP_TX_NOMEM, 0);
-      return;
-    }
   ipv4_count(ip, IPV4_TX_LOOPBACK);
-  net_task_inbound_push(in, &ip->layer, &ip->layer,
+  /* The same task turns around, to ourselves. */
+  net_task_inbound_push(task, &ip->layer, &ip->layer,
                         net_scheduler_time(ip->layer.scheduler), NULL, NULL,
                         net_task_packet_steal_buffer(task));
-  net_task_destroy(task);
 }
 
 /* Source address for @dst: the address of the most specific subnet

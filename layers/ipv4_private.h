@@ -114,6 +114,7 @@ struct ipv4_s
   uint32_t gateway;
   struct net_layer_s *resolver;   /* ARP, strong reference, or NULL */
   struct net_layer_s *children[256];
+  GHashTable *child_protocols;    /* child layer -> protocol + 1 */
 
   uint8_t id_key[16];
   uint16_t ids[IPV4_ID_BUCKETS];

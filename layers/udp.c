@@ -234,12 +234,13 @@ static void udp_output(struct udp_s *udp, struct net_task_s *task)
   s->valid = NET_ADDR_IPV4 | NET_ADDR_PORT;
   d->valid = (uint8_t)((d->valid & NET_IPV4_ADDR_DF) | NET_ADDR_IPV4 | NET_ADDR_PORT);
   udp->stats[UDP_TX_PACKETS]++;
-  if (!udp->layer.parent)
+  struct net_layer_s *parent = inet_parent(&udp->layer);
+  if (!parent)
     {
       udp_drop(udp, task, UDP_DROP_BAD_TASK);
       return;
     }
-  net_task_packet_forward(task, udp->layer.parent);
+  net_task_packet_forward(task, parent);
 }
 
 /* An ICMP error about a datagram we sent: tell the endpoint that sent it. */
@@ -281,7 +282,7 @@ static void udp_task_handle(struct net_layer_s *layer, struct net_task_s *task)
       return;
     case NET_TASK_NOTIFICATION:
       if (task->notification.opcode == NET_IPV4_OP_ERROR
-          && task->source == layer->parent)
+          && task->source == inet_parent(layer))
         {
           udp_error(udp, task);
           return;
