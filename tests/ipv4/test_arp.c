@@ -61,8 +61,11 @@ START_TEST(malformed)
   hstack_init(&s, NULL);
   uint8_t arp[28];
   hbuild_arp(arp, 1, H_PEER_MAC, H_PEER_IP, zero_mac, H_OUR_IP);
-  for (size_t len = 0; len < 28; len += 3)
-    hlink_inject(&s, NET_ETHERTYPE_ARP, arp, len, true);
+  /* A real wire pads short frames to 46 bytes of payload: truncated ARP
+     packets exist on the fake link only. */
+  if (!hlink_pads())
+    for (size_t len = 0; len < 28; len += 3)
+      hlink_inject(&s, NET_ETHERTYPE_ARP, arp, len, true);
   uint8_t bad[28];
   memcpy(bad, arp, 28);
   bad[1] = 6;   /* htype */
@@ -93,7 +96,7 @@ START_TEST(malformed)
   hlink_inject(&s, NET_ETHERTYPE_ARP, bad, 28, true);
   hrun(&s);
   ck_assert_uint_eq(hlink_count(&s), 0);
-  ck_assert_uint_eq(hstat(s.inet.arp, "drop_truncated"), 10);
+  ck_assert_uint_eq(hstat(s.inet.arp, "drop_truncated"), hlink_pads() ? 0 : 10);
   ck_assert_uint_eq(hstat(s.inet.arp, "drop_bad_format"), 4);
   ck_assert_uint_eq(hstat(s.inet.arp, "drop_bad_op"), 1);
   ck_assert_uint_eq(hstat(s.inet.arp, "drop_bad_sender"), 3);
@@ -273,9 +276,5 @@ static Suite *arp_suite(void)
 
 int main(void)
 {
-  SRunner *sr = srunner_create(arp_suite());
-  srunner_run_all(sr, CK_NORMAL);
-  int failed = srunner_ntests_failed(sr);
-  srunner_free(sr);
-  return failed ? 1 : 0;
+  return hrun_suite(arp_suite) ? 1 : 0;
 }

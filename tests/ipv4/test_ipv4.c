@@ -147,6 +147,9 @@ static const struct bad_case_s bad_cases[] = {
 START_TEST(bad_header_dropped)
 {
   const struct bad_case_s *c = &bad_cases[_i];
+  /* Frames under 46 bytes of payload are padded on a real wire. */
+  if (hlink_pads() && (c->mutate == m_short || c->mutate == m_empty))
+    return;
   struct hstack_s s;
   hstack_init(&s, NULL);
   struct hep_s *ep = bind_sink(&s);
@@ -169,13 +172,16 @@ START_TEST(truncations)
   struct hstack_s s;
   hstack_init(&s, NULL);
   struct hep_s *ep = bind_sink(&s);
-  uint8_t p[128];
-  size_t n = udp_packet(p, 1, "truncated", 9);
-  for (size_t len = 0; len < n; len++)
+  uint8_t p[256];
+  static const char data[100] = "truncated";
+  size_t n = udp_packet(p, 1, data, sizeof data);
+  /* On a real wire frames are padded to 46 bytes: start there. */
+  size_t first = hlink_pads() ? 46 : 0;
+  for (size_t len = first; len < n; len++)
     hlink_inject(&s, NET_ETHERTYPE_IPV4, p, len, false);
   hrun(&s);
   ck_assert_uint_eq(ep->inbound.length, 0);
-  ck_assert_uint_eq(hstat(s.inet.ipv4, "drop_truncated"), n);
+  ck_assert_uint_eq(hstat(s.inet.ipv4, "drop_truncated"), n - first);
   hstack_fini(&s);
 }
 END_TEST
@@ -618,9 +624,5 @@ static Suite *ipv4_suite(void)
 
 int main(void)
 {
-  SRunner *sr = srunner_create(ipv4_suite());
-  srunner_run_all(sr, CK_NORMAL);
-  int failed = srunner_ntests_failed(sr);
-  srunner_free(sr);
-  return failed ? 1 : 0;
+  return hrun_suite(ipv4_suite) ? 1 : 0;
 }
