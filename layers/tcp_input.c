@@ -392,7 +392,8 @@ static void data_input(struct net_tcp_session_s *s, struct net_task_s *task,
     }
   if (s->ooq.truesize + buf->size > s->cfg->ooo_max
       || (size_t)atomic_load_explicit(&s->shared->ooo_mem, memory_order_relaxed)
-           + buf->size > s->cfg->ooo_mem_max)
+           + buf->size > s->cfg->ooo_mem_max
+      || net_tcp_pool_pressure(s->layer.scheduler))
     {
       net_tcp_count(s->shared, NET_TCP_STAT_DROP_OOO_MEMORY, 1);
       net_task_destroy(task);

@@ -7,6 +7,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+atomic_uint tapp_closed_total;
+
 static uint64_t mix(uint64_t z)
 {
   z = (z ^ (z >> 30)) * UINT64_C(0xbf58476d1ce4e5b9);
@@ -158,6 +160,7 @@ static void tapp_task_handle(struct net_layer_s *layer, struct net_task_s *task)
           a->closed++;
           a->closed_err = task->notification.err;
           a->closed_at = now;
+          atomic_fetch_add_explicit(&tapp_closed_total, 1, memory_order_release);
           break;
         case NET_TCP_EV_SEND_DROPPED:
           a->dropped++;
