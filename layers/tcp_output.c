@@ -153,7 +153,7 @@ static int xmit(struct net_tcp_session_s *s, uint32_t seq, uint32_t len,
     net_tcp_segq_copy(&s->sndq, seq, p + hlen, len, &s->snd_hint);
   if (s->layer.context.offloads & NET_OFFLOAD_CSUM)
     {
-      net_tcp_checksum_offload(buf, s->tuple.local_addr, s->tuple.remote_addr);
+      net_tcp_checksum_offload(buf);
       /* More than one MSS only leaves with TSO (net_tcp_seg_max). */
       if (len > s->mss)
         {

@@ -112,9 +112,9 @@ size_t net_tcp_write_header(uint8_t *out, const struct net_tcp_hdr_out_s *h);
 /* Fill the checksum of the segment [seg, seg+len) between @p src/@p dst. */
 void net_tcp_checksum_fill(uint8_t *seg, size_t len, uint32_t src, uint32_t dst);
 
-/* Leave the checksum of the segment in [begin, end) of @p buf to the
-   device (NET_BUFFER_CSUM_PARTIAL): only the pseudo-header is summed. */
-void net_tcp_checksum_offload(struct net_buffer_s *buf, uint32_t src, uint32_t dst);
+/* Leave the checksum of the segment in [begin, end) of @p buf to IPv4
+   and the device under it (NET_BUFFER_CSUM_PARTIAL). */
+void net_tcp_checksum_offload(struct net_buffer_s *buf);
 
 /* True when the segment's checksum is right. */
 bool net_tcp_checksum_ok(const uint8_t *seg, size_t len, uint32_t src,

@@ -189,16 +189,14 @@ void net_tcp_checksum_fill(uint8_t *seg, size_t len, uint32_t src, uint32_t dst)
   memcpy(seg + 16, &c, sizeof(c));
 }
 
-void net_tcp_checksum_offload(struct net_buffer_s *buf, uint32_t src, uint32_t dst)
+void net_tcp_checksum_offload(struct net_buffer_s *buf)
 {
   uint8_t *seg = net_buffer_data(buf);
-  uint32_t sum = net_csum_pseudo_ipv4(src, dst, NET_IPPROTO_TCP,
-                                      (uint32_t)net_buffer_len(buf));
-  /* The folded pseudo-header sum, not complemented: the device adds the
-     segment to it and stores the complement (net/buffer.h). */
-  uint16_t c = (uint16_t)~net_csum_fold(sum);
 
-  memcpy(seg + 16, &c, sizeof(c));
+  /* IPv4 contract: the field at 0, IPv4 adds the pseudo-header and
+     finishes the sum or leaves it to the device (net/layer/ipv4.h). */
+  seg[16] = 0;
+  seg[17] = 0;
   buf->offload_flags |= NET_BUFFER_CSUM_PARTIAL;
   buf->csum_start = 0;
   buf->csum_offset = 16;

@@ -34,8 +34,11 @@ extern "C" {
 /**
  * Offload metadata flags (see struct net_buffer_s::offload_flags).
  *
- * Sending: a layer sets CSUM_PARTIAL (and GSO_TCPV4) only when its
- * context's offloads allow it (net/layer.h).  Receiving: a device marks
+ * Sending: a transport may leave its checksum to IPv4 (CSUM_PARTIAL, the
+ * field at 0: see net/layer/ipv4.h), which finishes it, or, when the link
+ * offloads checksums (net/layer.h), hands it to the device with the
+ * pseudo-header summed into the field; GSO_TCPV4 only when the context
+ * offers TSO.  Receiving: a device marks
  * CSUM_VALID what the medium verified, and GSO_TCPV4 a super-frame larger
  * than the MTU; a CSUM_PARTIAL packet that comes back (loopback, the pair
  * device) counts as verified too: it never left the machine.  A layer that
@@ -44,8 +47,9 @@ extern "C" {
 enum net_buffer_offload_e
 {
   /** The checksum at csum_start + csum_offset is still to be computed
-      (over [csum_start, end)); the field holds the folded pseudo-header
-      sum, not complemented. */
+      over [csum_start, end).  Above IPv4 the field holds 0 (IPv4 adds the
+      pseudo-header); below it, the folded pseudo-header sum, not
+      complemented (the device adds the rest and stores the complement). */
   NET_BUFFER_CSUM_PARTIAL = 1u << 0,
   /** The transport checksum was verified by the "hardware". */
   NET_BUFFER_CSUM_VALID = 1u << 1,
