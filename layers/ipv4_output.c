@@ -70,14 +70,43 @@ static int ipv4_reserve(struct ipv4_s *ip, struct net_task_s *task)
     return -ENOMEM;
   memcpy(net_buffer_put(copy, net_buffer_len(buf)), net_buffer_data(buf),
          net_buffer_len(buf));
+  copy->offload_flags = buf->offload_flags;
+  copy->csum_start = buf->csum_start;
+  copy->csum_offset = buf->csum_offset;
+  copy->gso_size = buf->gso_size;
   net_buffer_refdec(buf);
   task->packet.buffer = copy;
   return 0;
 }
 
-/* Size checks and a writable buffer with room for the header: false when
-   the task was dropped (counted, sender told).  @p limit is the largest
-   datagram allowed unfragmented (the MTU with DF), header included. */
+/* Finish a transport checksum left partial (IPv4 contract): the sum of
+   the pseudo-header of the addresses now chosen and of the segment from
+   csum_start, stored at csum_start + csum_offset.  No link offloads
+   checksums yet, so it is done here, in software.  0 is sent as 0xffff,
+   its equal in one's complement (UDP reserves 0 for "no checksum"). */
+static bool ipv4_csum_complete(struct net_task_s *task)
+{
+  struct net_buffer_s *buf = task->packet.buffer;
+  if (!(buf->offload_flags & NET_BUFFER_CSUM_PARTIAL))
+    return true;
+  size_t len = net_buffer_len(buf);
+  if ((size_t)buf->csum_start + buf->csum_offset + 2 > len)
+    return false;
+  uint8_t *p = net_buffer_data(buf) + buf->csum_start;
+  uint32_t sum = net_csum_pseudo_ipv4(task->packet.src.ipv4, task->packet.dst.ipv4,
+                                      task->packet.dst.protocol, (uint32_t)len);
+  uint16_t csum = net_csum_fold(net_csum_add(sum, p, len - buf->csum_start));
+  if (csum == 0)
+    csum = 0xffff;
+  memcpy(p + buf->csum_offset, &csum, 2);
+  buf->offload_flags &= ~(uint32_t)NET_BUFFER_CSUM_PARTIAL;
+  return true;
+}
+
+/* Size checks, a writable buffer with room for the header, a complete
+   transport checksum: false when the task was dropped (counted, sender
+   told).  @p limit is the largest datagram allowed unfragmented (the MTU
+   with DF), header included. */
 static bool ipv4_tx_prepare(struct ipv4_s *ip, struct net_task_s *task,
                             size_t limit)
 {
@@ -95,6 +124,11 @@ static bool ipv4_tx_prepare(struct ipv4_s *ip, struct net_task_s *task,
   if (ipv4_reserve(ip, task))
     {
       ipv4_tx_drop(ip, task, IPV4_DROP_TX_NOMEM, 0);
+      return false;
+    }
+  if (!ipv4_csum_complete(task))
+    {
+      ipv4_tx_drop(ip, task, IPV4_DROP_BAD_TASK, 0);
       return false;
     }
   return true;
