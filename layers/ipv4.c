@@ -61,8 +61,16 @@ int ipv4_child_protocol(const struct ipv4_s *ip,
 {
   /* Our own map, not the child's context: that one is rewritten in the
      child's context, possibly on another worker. */
+  if (child == ip->last_child)
+    return ip->last_protocol;
   gpointer v = g_hash_table_lookup(ip->child_protocols, child);
-  return v ? GPOINTER_TO_INT(v) - 1 : -1;
+  if (!v)
+    return -1;
+  /* A cache in a const lookup: IPv4's own state, its handler only. */
+  struct ipv4_s *w = (struct ipv4_s *)ip;
+  w->last_child = child;
+  w->last_protocol = GPOINTER_TO_INT(v) - 1;
+  return w->last_protocol;
 }
 
 static void ipv4_resolver_notify(struct ipv4_s *ip, uint32_t opcode,
@@ -431,6 +439,8 @@ static void ipv4_unbound(struct net_layer_s *layer, struct net_layer_s *child)
     {
       ip->children[protocol] = NULL;
       g_hash_table_remove(ip->child_protocols, child);
+      if (ip->last_child == child)
+        ip->last_child = NULL;
     }
 }
 
@@ -555,6 +565,7 @@ int net_ipv4_create(struct net_scheduler_s *sched,
   ip->reasm_timer.opcode = IPV4_TIMER_REASM;
   inet_random(ip->id_key, sizeof ip->id_key);
   inet_random(ip->ids, sizeof ip->ids);
+  ip->id_last_protocol = -1;
   /* Datagrams larger than the scheduler's large buffers are reassembled
      into these; allocated lazily, so an idle pool costs nothing. */
   ip->reasm_pool = net_buffer_pool_create("ipv4-reasm",

@@ -30,12 +30,21 @@ void ipv4_fill_header(uint8_t *h, uint16_t total_len, uint16_t id,
 static uint16_t ipv4_next_id(struct ipv4_s *ip, uint32_t src, uint32_t dst,
                              uint8_t protocol)
 {
-  uint8_t k[9];
-  inet_wr32(k, src);
-  inet_wr32(k + 4, dst);
-  k[8] = protocol;
-  uint64_t h = inet_siphash(ip->id_key, k, sizeof k);
-  return ip->ids[h % IPV4_ID_BUCKETS]++;
+  /* The last flow's bucket is remembered: a stream costs one hash. */
+  if (src != ip->id_last_src || dst != ip->id_last_dst
+      || protocol != ip->id_last_protocol)
+    {
+      uint8_t k[9];
+      inet_wr32(k, src);
+      inet_wr32(k + 4, dst);
+      k[8] = protocol;
+      ip->id_last_src = src;
+      ip->id_last_dst = dst;
+      ip->id_last_protocol = protocol;
+      ip->id_last_bucket = (uint32_t)(inet_siphash(ip->id_key, k, sizeof k)
+                                      % IPV4_ID_BUCKETS);
+    }
+  return ip->ids[ip->id_last_bucket]++;
 }
 
 static void ipv4_tx_drop(struct ipv4_s *ip, struct net_task_s *task,

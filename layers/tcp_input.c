@@ -215,6 +215,9 @@ static void fin_input(struct net_tcp_session_s *s)
   s->flags &= ~NET_TCP_SF_OOO_FIN;
   net_tcp_ooq_purge(s);
   s->t_keep = NET_TIME_NEVER;
+  /* Reported before the state moves: reaching TIME_WAIT reports CLOSED,
+     which must come last. */
+  net_tcp_session_event(s, NET_TCP_EV_PEER_CLOSED, 0, 0);
   switch (s->state)
     {
     case NET_TCP_SYN_RECEIVED:
@@ -234,7 +237,6 @@ static void fin_input(struct net_tcp_session_s *s)
     default:
       break;
     }
-  net_tcp_session_event(s, NET_TCP_EV_PEER_CLOSED, 0, 0);
 }
 
 /* Deliver the reassembly queue's head while it is in sequence. */
@@ -677,6 +679,17 @@ static void sync_input(struct net_tcp_session_s *s, struct net_task_s *task,
       if (!(net_tcp_seq_lt(s->snd_una, si->ack) && net_tcp_seq_le(si->ack, s->snd_max)))
         {
           reply_rst(s, task, si);
+          net_task_destroy(task);
+          return;
+        }
+      /* The listener's accept queue is full: leave the handshake
+         unfinished, our SYN-ACK retransmission will try again (as Linux
+         does). */
+      if ((s->flags & NET_TCP_SF_PASSIVE) && s->listener
+          && atomic_load_explicit(&s->listener->accept_count, memory_order_relaxed)
+               >= s->listener->accept_max)
+        {
+          net_tcp_count(s->shared, NET_TCP_STAT_DROP_ACCEPT_QUEUE, 1);
           net_task_destroy(task);
           return;
         }
