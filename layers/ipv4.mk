@@ -74,3 +74,4 @@ dist_check_SCRIPTS += tests/ipv4/tap_pingable.sh tests/ipv4/udp_check.py
 TSAN_TESTS += tests/ipv4/tap_pingable.sh
 man_MANS += doc/pingable.1
 EXTRA_DIST += doc/pingable.1
+TSAN_TESTS += tests/ipv4/test_inet_pair
