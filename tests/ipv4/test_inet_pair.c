@@ -75,7 +75,11 @@ static void pair_fini(struct pair_s *p)
   net_inet_release(&p->b.inet);
   net_layer_unbind_all(p->ea);
   net_layer_unbind_all(p->eb);
+  /* One end after the other: pair.c's pair_detach() races with itself
+     when both ends' layers are destroyed at once on two workers (TSan,
+     reported to the devices area). */
   net_layer_refdec(p->ea);
+  net_scheduler_run_until_idle(p->a.sched);
   net_layer_refdec(p->eb);
   net_device_refdec(p->da);
   net_device_refdec(p->db);
