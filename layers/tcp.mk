@@ -60,3 +60,12 @@ TSAN_TESTS += tests/tcp/test_tcp_threaded
 tests_tcp_test_tcp_threaded_SOURCES = tests/tcp/test_tcp_stack.c $(TCP_SIM_SUPPORT)
 tests_tcp_test_tcp_threaded_CFLAGS = $(NET_TEST_CFLAGS) -I$(top_srcdir) -DTCP_THREADED_ONLY
 tests_tcp_test_tcp_threaded_LDADD = $(NET_TEST_LIBS)
+
+# The application interface in one program, quoted by doc/tcp.md.
+noinst_PROGRAMS += examples/tcp_upper
+examples_tcp_upper_SOURCES = examples/tcp_upper.c
+examples_tcp_upper_LDADD = libnetwork.la $(GLIB_LIBS)
+TESTS += tests/tcp/tcp_upper.sh
+dist_check_SCRIPTS += tests/tcp/tcp_upper.sh
+EXTRA_DIST += doc/tcp.md doc/tcpecho.1
+man_MANS += doc/tcpecho.1

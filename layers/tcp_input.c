@@ -215,6 +215,9 @@ static void fin_input(struct net_tcp_session_s *s)
   s->flags &= ~NET_TCP_SF_OOO_FIN;
   net_tcp_ooq_purge(s);
   s->t_keep = NET_TIME_NEVER;
+  /* Reported before the state moves: reaching TIME_WAIT reports CLOSED,
+     which must come last. */
+  net_tcp_session_event(s, NET_TCP_EV_PEER_CLOSED, 0, 0);
   switch (s->state)
     {
     case NET_TCP_SYN_RECEIVED:
@@ -234,7 +237,6 @@ static void fin_input(struct net_tcp_session_s *s)
     default:
       break;
     }
-  net_tcp_session_event(s, NET_TCP_EV_PEER_CLOSED, 0, 0);
 }
 
 /* Deliver the reassembly queue's head while it is in sequence. */

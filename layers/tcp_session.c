@@ -117,7 +117,7 @@ static void rcvq_flush(struct net_tcp_session_s *s)
   struct net_tcp_seg_s *seg;
   struct net_addr_s src, dst;
 
-  if (!app)
+  if (!app || !s->rcvq.head)
     return;
   addr_fill(s, &src, &dst);
   while ((seg = s->rcvq.head))

@@ -111,6 +111,8 @@ static void tapp_task_handle(struct net_layer_s *layer, struct net_task_s *task)
   struct tapp_s *a = net_container_of(layer, struct tapp_s, layer);
   net_time_t now = net_scheduler_time(layer->scheduler);
 
+  if (a->closed || (task->type == NET_TASK_INBOUND && a->peer_closed))
+    a->order_errors++;
   if (task->type == NET_TASK_INBOUND && task->packet.buffer)
     {
       const struct net_buffer_s *buf = task->packet.buffer;

@@ -29,6 +29,7 @@ struct tapp_s
   int closed_err;
   net_time_t connected_at, peer_closed_at, closed_at;
   unsigned eagain;
+  unsigned order_errors;    /* events after CLOSED, data after PEER_CLOSED */
   unsigned no_buffer;       /* pool empty: retried 1 ms later */
   bool retry_armed;
   bool dangling;

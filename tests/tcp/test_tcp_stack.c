@@ -51,6 +51,8 @@ static void check_pair(struct sim_s *sim, struct tapp_s *c, struct tapp_s *s,
                 (unsigned long long)sim->seed);
   ck_assert_int_eq(c->closed_err, 0);
   ck_assert_int_eq(s->closed_err, 0);
+  ck_assert_uint_eq(c->order_errors, 0);
+  ck_assert_uint_eq(s->order_errors, 0);
 }
 
 static const double loss_rates[] = { 0, 0.01, 0.05, 0.20 };
