@@ -680,6 +680,17 @@ static void sync_input(struct net_tcp_session_s *s, struct net_task_s *task,
           net_task_destroy(task);
           return;
         }
+      /* The listener's accept queue is full: leave the handshake
+         unfinished, our SYN-ACK retransmission will try again (as Linux
+         does). */
+      if ((s->flags & NET_TCP_SF_PASSIVE) && s->listener
+          && atomic_load_explicit(&s->listener->accept_count, memory_order_relaxed)
+               >= s->listener->accept_max)
+        {
+          net_tcp_count(s->shared, NET_TCP_STAT_DROP_ACCEPT_QUEUE, 1);
+          net_task_destroy(task);
+          return;
+        }
       if (s->backoff == 0)
         net_tcp_rtt_sample(s, now - s->rtt_time);
       s->snd_wnd = (uint32_t)si->wnd << s->snd_wscale;
