@@ -28,6 +28,9 @@
 /* Keep draining after a batch: pushed to the layer itself, so other
    layers get a turn between batches. */
 #define TAP_OP_DRAIN (NET_ETHERNET_OP_DRIVER_BASE + 0)
+/* First task of a new layer: start watching the fd from the layer's own
+   context, so the watch handle is only ever touched there. */
+#define TAP_OP_START (NET_ETHERNET_OP_DRIVER_BASE + 1)
 
 #define TAP_DEFAULT_BATCH 64
 /* Received frames start 2 bytes into a 4-byte boundary so the IP header
@@ -61,12 +64,10 @@ struct tap_s
   unsigned rx_batch;
   bool vnet;                     /* frames carry a struct virtio_net_hdr */
   uint32_t offloads;             /* negotiated: enum net_tap_offload_e */
-  /* Guards eth and watch: the watch is created by layer_create while
-     its first notification may already run on a worker thread. */
-  GMutex lock;
+  GMutex lock;                   /* guards eth against concurrent creation */
   struct net_layer_s *eth;       /* weak: cleared by detach */
-  struct net_fd_watch_s *watch;
   /* Touched only in the layer's context: */
+  struct net_fd_watch_s *watch;
   bool gone;                     /* the interface disappeared */
   uint8_t *scratch;
   /* TSO: jumbo buffer the next read spills a super-frame into. */
@@ -95,11 +96,8 @@ static void tap_gone(struct tap_s *t, struct net_layer_s *eth)
     return;
   t->gone = true;
   g_message("tap %s: interface disappeared, link down", t->dev.name);
-  g_mutex_lock(&t->lock);
-  if (t->watch)
-    net_scheduler_fd_unwatch(t->watch);
+  net_scheduler_fd_unwatch(t->watch);
   t->watch = NULL;
-  g_mutex_unlock(&t->lock);
   net_ethernet_link_report(eth, false);
 }
 
@@ -260,8 +258,6 @@ static bool tap_read_one(struct tap_s *t, struct net_layer_s *eth)
 
 static void tap_drain(struct tap_s *t, struct net_layer_s *eth)
 {
-  g_mutex_lock(&t->lock);     /* wait for layer_create to store the watch */
-  g_mutex_unlock(&t->lock);
   if (t->gone || !t->watch)
     return;
   stat_inc(t, TAP_RX_BATCHES);
@@ -274,6 +270,18 @@ static void tap_drain(struct tap_s *t, struct net_layer_s *eth)
     net_scheduler_fd_rearm(t->watch);
 }
 
+static void tap_start(struct tap_s *t, struct net_layer_s *eth)
+{
+  t->watch = net_scheduler_fd_watch(eth->scheduler, eth, t->fd, G_IO_IN);
+  if (!t->watch)
+    {
+      g_warning("tap %s: cannot watch the device fd; link stays down",
+                t->dev.name);
+      return;
+    }
+  net_ethernet_link_report(eth, true);
+}
+
 static void tap_task_handle(void *driver, struct net_layer_s *eth,
                             struct net_task_s *task)
 {
@@ -281,6 +289,9 @@ static void tap_task_handle(void *driver, struct net_layer_s *eth,
   if (task->type == NET_TASK_NOTIFICATION)
     switch (task->notification.opcode)
       {
+      case TAP_OP_START:
+        tap_start(t, eth);
+        break;
       case NET_OP_FD_READY:
       case TAP_OP_DRAIN:
         tap_drain(t, eth);
@@ -370,13 +381,15 @@ static int tap_transmit(void *driver, struct net_layer_s *eth,
 static void tap_detach(void *driver, struct net_layer_s *eth)
 {
   struct tap_s *t = driver;
+  /* A layer refused with -EBUSY is detached too: it must not touch the
+     watch of the layer that owns the device.  The watch goes before eth
+     is cleared, so a new layer's START cannot race with the unwatch. */
   g_mutex_lock(&t->lock);
   if (t->eth == eth)
     {
-      t->eth = NULL;
-      if (t->watch)
-        net_scheduler_fd_unwatch(t->watch);
+      net_scheduler_fd_unwatch(t->watch);
       t->watch = NULL;
+      t->eth = NULL;
     }
   g_mutex_unlock(&t->lock);
 }
@@ -434,16 +447,21 @@ static int tap_layer_create(struct net_device_s *dev, uint32_t type,
     {
       t->eth = eth;
       t->gone = false;
-      t->watch = net_scheduler_fd_watch(dev->scheduler, eth, t->fd, G_IO_IN);
     }
-  bool watching = t->watch != NULL;
   g_mutex_unlock(&t->lock);
-  if (busy || !watching)
+  if (busy)
     {
       net_layer_refdec(eth);
-      return busy ? -EBUSY : -EIO;
+      return -EBUSY;
     }
-  net_ethernet_link_report(eth, true);
+  struct net_task_s *start = net_scheduler_task_alloc(dev->scheduler);
+  err = start ? net_task_notification_push(start, eth, eth, TAP_OP_START, 0, 0)
+              : -ENOMEM;
+  if (err < 0)
+    {
+      net_layer_refdec(eth); /* detach clears t->eth */
+      return err;
+    }
   *layer = eth;
   return 0;
 }

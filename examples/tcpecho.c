@@ -406,9 +406,7 @@ out:
     }
   if (tap)
     net_device_refdec(tap);
-  /* Let the layers' destruction run (in scheduler context) before the
-     scheduler goes. */
-  net_scheduler_run_until_idle(sig.sched);
+  /* Destroying the scheduler runs the layers' destruction. */
   net_scheduler_destroy(sig.sched);
   return status;
 }

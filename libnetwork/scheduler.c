@@ -702,6 +702,8 @@ struct net_fd_watch_s *net_scheduler_fd_watch(struct net_scheduler_s *sched,
   g_return_val_if_fail(layer->scheduler == sched, NULL);
   g_return_val_if_fail(fd >= 0, NULL);
   g_return_val_if_fail(events != 0, NULL);
+  if (atomic_load_explicit(&sched->shutdown, memory_order_relaxed))
+    return NULL;
   return sched->backend->fd_watch(sched, layer, fd, events);
 }
 
@@ -812,7 +814,9 @@ void net_scheduler_destroy(struct net_scheduler_s *sched)
 
   /* Single-threaded from here on: cancel every timer, then run every
      queued layer with cancellation on; cancelled tasks drop references,
-     which queues more layers for destruction, until nothing is left. */
+     which queues more layers for destruction (whose destroyed handlers
+     unwatch their fds), until nothing is left.  Only then are watches
+     still registered reported and removed. */
   struct net_sched_tls_s saved = net_sched_enter(sched, NULL);
   for (;;)
     {
@@ -827,9 +831,10 @@ void net_scheduler_destroy(struct net_scheduler_s *sched)
         }
       pthread_mutex_unlock(&sched->timer_lock);
       struct net_layer_s *layer = sched->backend->dequeue(sched);
-      if (!layer)
+      if (layer)
+        net_sched_layer_run(sched, layer);
+      else if (!sched->backend->unwatch_leftovers(sched))
         break;
-      net_sched_layer_run(sched, layer);
     }
   net_sched_leave(saved);
 
