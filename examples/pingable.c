@@ -250,8 +250,7 @@ out:
     }
   if (tap)
     net_device_refdec(tap);
-  /* Let the layers' destruction run (it happens in scheduler context). */
-  net_scheduler_run_until_idle(sig.sched);
+  /* Destroying the scheduler runs the layers' destruction. */
   net_scheduler_destroy(sig.sched);
   return status;
 }

@@ -245,11 +245,7 @@ out:
     }
   if (tap)
     net_device_refdec(tap);
-  if (sched)
-    {
-      /* Let the layers' destruction run (in scheduler context) first. */
-      net_scheduler_run_until_idle(sched);
-      net_scheduler_destroy(sched);
-    }
+  /* Destroying the scheduler runs the layers' destruction. */
+  net_scheduler_destroy(sched);
   return status;
 }

@@ -90,10 +90,12 @@ static int ipv4_reserve(struct ipv4_s *ip, struct net_task_s *task)
 
 /* Finish a transport checksum left partial (IPv4 contract): the sum of
    the pseudo-header of the addresses now chosen and of the segment from
-   csum_start, stored at csum_start + csum_offset.  No link offloads
-   checksums yet, so it is done here, in software.  0 is sent as 0xffff,
-   its equal in one's complement (UDP reserves 0 for "no checksum"). */
-static bool ipv4_csum_complete(struct net_task_s *task)
+   csum_start, stored at csum_start + csum_offset, in software; or, when
+   @p device (the link offloads checksums, the datagram is not cut), only
+   the pseudo-header sum, folded and not complemented, as the device
+   expects it (net/buffer.h).  0 is sent as 0xffff, its equal in one's
+   complement (UDP reserves 0 for "no checksum"). */
+static bool ipv4_csum_complete(struct net_task_s *task, bool device)
 {
   struct net_buffer_s *buf = task->packet.buffer;
   if (!(buf->offload_flags & NET_BUFFER_CSUM_PARTIAL))
@@ -104,6 +106,12 @@ static bool ipv4_csum_complete(struct net_task_s *task)
   uint8_t *p = net_buffer_data(buf) + buf->csum_start;
   uint32_t sum = net_csum_pseudo_ipv4(task->packet.src.ipv4, task->packet.dst.ipv4,
                                       task->packet.dst.protocol, (uint32_t)len);
+  if (device)
+    {
+      uint16_t folded = (uint16_t)~net_csum_fold(sum);
+      memcpy(p + buf->csum_offset, &folded, 2);
+      return true;
+    }
   uint16_t csum = net_csum_fold(net_csum_add(sum, p, len - buf->csum_start));
   if (csum == 0)
     csum = 0xffff;
@@ -113,11 +121,12 @@ static bool ipv4_csum_complete(struct net_task_s *task)
 }
 
 /* Size checks, a writable buffer with room for the header, a complete
-   transport checksum: false when the task was dropped (counted, sender
-   told).  @p limit is the largest datagram allowed unfragmented (the MTU
-   with DF), header included. */
+   transport checksum (or one ready for the device, with @p device_csum):
+   false when the task was dropped (counted, sender told).  @p limit is
+   the largest datagram allowed unfragmented (the MTU with DF), header
+   included. */
 static bool ipv4_tx_prepare(struct ipv4_s *ip, struct net_task_s *task,
-                            size_t limit)
+                            size_t limit, bool device_csum)
 {
   size_t len = net_buffer_len(task->packet.buffer) + NET_IPV4_HEADER_LEN;
   if (len > NET_IPV4_MAX_DATAGRAM)
@@ -135,7 +144,7 @@ static bool ipv4_tx_prepare(struct ipv4_s *ip, struct net_task_s *task,
       ipv4_tx_drop(ip, task, IPV4_DROP_TX_NOMEM, 0);
       return false;
     }
-  if (!ipv4_csum_complete(task))
+  if (!ipv4_csum_complete(task, device_csum))
     {
       ipv4_tx_drop(ip, task, IPV4_DROP_BAD_TASK, 0);
       return false;
@@ -227,7 +236,13 @@ void ipv4_transmit(struct ipv4_s *ip, struct net_task_s *task,
     }
   size_t payload = net_buffer_len(task->packet.buffer);
   bool df = (task->packet.dst.valid & NET_IPV4_ADDR_DF) != 0;
-  if (!ipv4_tx_prepare(ip, task, df ? mtu : NET_IPV4_MAX_DATAGRAM))
+  /* A TCP super-segment the link cuts itself (TSO) goes whole. */
+  if ((task->packet.buffer->offload_flags & NET_BUFFER_GSO_TCPV4)
+      && (ip->layer.context.offloads & NET_OFFLOAD_TSO4))
+    mtu = NET_IPV4_MAX_DATAGRAM;
+  bool device_csum = (ip->layer.context.offloads & NET_OFFLOAD_CSUM)
+                     && payload + NET_IPV4_HEADER_LEN <= mtu;
+  if (!ipv4_tx_prepare(ip, task, df ? mtu : NET_IPV4_MAX_DATAGRAM, device_csum))
     return;
   uint32_t src = task->packet.src.ipv4, dst = task->packet.dst.ipv4;
   uint8_t protocol = task->packet.dst.protocol;
@@ -250,7 +265,7 @@ void ipv4_transmit(struct ipv4_s *ip, struct net_task_s *task,
 static void ipv4_loopback(struct ipv4_s *ip, struct net_task_s *task)
 {
   size_t payload = net_buffer_len(task->packet.buffer);
-  if (!ipv4_tx_prepare(ip, task, NET_IPV4_MAX_DATAGRAM))
+  if (!ipv4_tx_prepare(ip, task, NET_IPV4_MAX_DATAGRAM, false))
     return;
   uint32_t src = task->packet.src.ipv4, dst = task->packet.dst.ipv4;
   uint8_t protocol = task->packet.dst.protocol;

@@ -536,7 +536,7 @@ static void tcp_input(struct net_tcp_s *t, struct net_task_s *task)
       net_task_destroy(task);
       return;
     }
-  if (!(buf->offload_flags & NET_BUFFER_CSUM_VALID)
+  if (!(buf->offload_flags & (NET_BUFFER_CSUM_VALID | NET_BUFFER_CSUM_PARTIAL))
       && !net_tcp_checksum_ok(p, len, src, dst))
     {
       net_tcp_count(sh, NET_TCP_STAT_DROP_BAD_CHECKSUM, 1);

@@ -358,8 +358,10 @@ static void data_input(struct net_tcp_session_s *s, struct net_task_s *task,
           if (s->flags & NET_TCP_SF_DONE)
             return;
           /* ACK at least every second segment (RFC 9293 3.8.6.3, RFC
-             5681 4.2), delay the first one. */
-          if (++s->segs_unacked >= 2)
+             5681 4.2), delay the first one; a super-segment (an
+             offloading device merged several) counts as two. */
+          s->segs_unacked += len > s->rcv_mss ? 2 : 1;
+          if (s->segs_unacked >= 2)
             s->flags |= NET_TCP_SF_ACK_NOW;
           else
             net_tcp_delack_arm(s);
@@ -749,7 +751,7 @@ void net_tcp_input(struct net_tcp_session_s *s, struct net_task_s *task)
   /* Segments that did not come through the tcp layer (a device fast
      path) were not verified yet. */
   if (task->source != s->layer.parent
-      && !(buf->offload_flags & NET_BUFFER_CSUM_VALID)
+      && !(buf->offload_flags & (NET_BUFFER_CSUM_VALID | NET_BUFFER_CSUM_PARTIAL))
       && !net_tcp_checksum_ok(p, len, task->packet.src.ipv4, task->packet.dst.ipv4))
     {
       net_tcp_count(s->shared, NET_TCP_STAT_DROP_BAD_CHECKSUM, 1);
