@@ -125,9 +125,6 @@ bool net_tcp_checksum_ok(const uint8_t *seg, size_t len, uint32_t src,
 
 #define NET_TCP_KEY_LEN 16
 
-uint64_t net_tcp_siphash(const uint8_t key[NET_TCP_KEY_LEN], const void *data,
-                         size_t len);
-
 /* Derive a key from a seed (tests) or from the system's entropy. */
 void net_tcp_key_init(uint8_t key[NET_TCP_KEY_LEN], uint64_t seed);
 
