@@ -27,10 +27,6 @@ static inline bool net_tcp_seq_ge(uint32_t a, uint32_t b)
 {
   return (int32_t)(a - b) >= 0;
 }
-static inline uint32_t net_tcp_seq_max(uint32_t a, uint32_t b)
-{
-  return net_tcp_seq_gt(a, b) ? a : b;
-}
 static inline uint32_t net_tcp_seq_min(uint32_t a, uint32_t b)
 {
   return net_tcp_seq_lt(a, b) ? a : b;
@@ -513,8 +509,6 @@ int net_tcp_send_segment(struct net_tcp_session_s *s, uint32_t seq,
                          uint32_t max_len, bool probe);
 /* Window to offer now, unscaled bytes, never shrinking the right edge. */
 uint32_t net_tcp_rcv_window(struct net_tcp_session_s *s);
-/* Sequence number just past the queued data and FIN. */
-uint32_t net_tcp_snd_end(const struct net_tcp_session_s *s);
 /* Payload per segment given the negotiated options. */
 void net_tcp_update_mss(struct net_tcp_session_s *s);
 /* Largest payload handed to IPv4 at once: the MSS, or a whole number of
