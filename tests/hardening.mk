@@ -1,0 +1,101 @@
+# tests/hardening.mk: fuzz targets, overload and fault tests
+# (doc/robustness.md).  Included last by the top Makefile.am: the fuzz
+# library below reuses the final libnetwork_la_SOURCES.
+
+# ---- fuzzing ------------------------------------------------------------
+# Each target is one file defining LLVMFuzzerTestOneInput.  In every build
+# the committed corpus of each target is replayed by a small driver (a
+# regression test that runs plainly, under the sanitizers and Valgrind);
+# with --enable-fuzzers (clang) the same files are linked with libFuzzer.
+FUZZ_TARGETS = ethernet_arp ipv4 icmp udp tcp dump stack
+FUZZ_HARNESS = tests/fuzz/fuzz.h tests/fuzz/fuzz_harness.c
+
+FUZZ_REPLAYS = \
+	tests/fuzz/replay_ethernet_arp \
+	tests/fuzz/replay_ipv4 \
+	tests/fuzz/replay_icmp \
+	tests/fuzz/replay_udp \
+	tests/fuzz/replay_tcp \
+	tests/fuzz/replay_dump \
+	tests/fuzz/replay_stack
+check_PROGRAMS += $(FUZZ_REPLAYS) tests/fuzz/gen_corpus
+TESTS += $(FUZZ_REPLAYS)
+FUZZ_REPLAY_LIBS = libnetwork.la $(GLIB_LIBS)
+
+tests_fuzz_replay_ethernet_arp_SOURCES = tests/fuzz/fuzz_ethernet_arp.c tests/fuzz/replay.c $(FUZZ_HARNESS)
+tests_fuzz_replay_ethernet_arp_LDADD = $(FUZZ_REPLAY_LIBS)
+tests_fuzz_replay_ipv4_SOURCES = tests/fuzz/fuzz_ipv4.c tests/fuzz/replay.c $(FUZZ_HARNESS)
+tests_fuzz_replay_ipv4_LDADD = $(FUZZ_REPLAY_LIBS)
+tests_fuzz_replay_icmp_SOURCES = tests/fuzz/fuzz_icmp.c tests/fuzz/replay.c $(FUZZ_HARNESS)
+tests_fuzz_replay_icmp_LDADD = $(FUZZ_REPLAY_LIBS)
+tests_fuzz_replay_udp_SOURCES = tests/fuzz/fuzz_udp.c tests/fuzz/replay.c $(FUZZ_HARNESS)
+tests_fuzz_replay_udp_LDADD = $(FUZZ_REPLAY_LIBS)
+tests_fuzz_replay_tcp_SOURCES = tests/fuzz/fuzz_tcp.c tests/fuzz/replay.c $(FUZZ_HARNESS)
+tests_fuzz_replay_tcp_LDADD = $(FUZZ_REPLAY_LIBS)
+tests_fuzz_replay_dump_SOURCES = tests/fuzz/fuzz_dump.c tests/fuzz/replay.c tests/fuzz/fuzz.h
+tests_fuzz_replay_dump_LDADD = $(FUZZ_REPLAY_LIBS)
+tests_fuzz_replay_stack_SOURCES = tests/fuzz/fuzz_stack.c tests/fuzz/replay.c $(FUZZ_HARNESS)
+tests_fuzz_replay_stack_LDADD = $(FUZZ_REPLAY_LIBS)
+tests_fuzz_gen_corpus_SOURCES = tests/fuzz/gen_corpus.c $(FUZZ_HARNESS)
+tests_fuzz_gen_corpus_LDADD = $(FUZZ_REPLAY_LIBS)
+
+# Regenerate the seed corpora in the source tree (commit the result).
+fuzz-corpus: tests/fuzz/gen_corpus$(EXEEXT)
+	tests/fuzz/gen_corpus$(EXEEXT) $(srcdir)/tests/fuzz/corpus
+.PHONY: fuzz-corpus
+
+EXTRA_DIST += tests/fuzz/corpus tests/fuzz/run.sh
+
+if FUZZERS
+# The library's sources again, instrumented for coverage-guided fuzzing
+# and built with ASan+UBSan, linked into each target with libFuzzer's
+# main.  Run them with tests/fuzz/run.sh.
+FUZZ_COMPILE_FLAGS = -fsanitize=fuzzer-no-link,address,undefined \
+	-fno-sanitize-recover=undefined -fno-omit-frame-pointer -g -O1
+FUZZ_LINK_FLAGS = -fsanitize=fuzzer,address,undefined
+FUZZ_TARGET_CFLAGS = $(AX_STD_CFLAGS) $(WARN_CFLAGS) $(GLIB_CFLAGS) $(FUZZ_COMPILE_FLAGS)
+FUZZ_LIBS = tests/fuzz/libnetfuzz.la $(GLIB_LIBS) -lm
+
+noinst_LTLIBRARIES += tests/fuzz/libnetfuzz.la
+tests_fuzz_libnetfuzz_la_SOURCES = $(libnetwork_la_SOURCES)
+tests_fuzz_libnetfuzz_la_CFLAGS = $(FUZZ_TARGET_CFLAGS)
+
+FUZZERS_BIN = \
+	tests/fuzz/fuzz_ethernet_arp \
+	tests/fuzz/fuzz_ipv4 \
+	tests/fuzz/fuzz_icmp \
+	tests/fuzz/fuzz_udp \
+	tests/fuzz/fuzz_tcp \
+	tests/fuzz/fuzz_dump \
+	tests/fuzz/fuzz_stack
+noinst_PROGRAMS += $(FUZZERS_BIN)
+
+tests_fuzz_fuzz_ethernet_arp_SOURCES = tests/fuzz/fuzz_ethernet_arp.c $(FUZZ_HARNESS)
+tests_fuzz_fuzz_ethernet_arp_CFLAGS = $(FUZZ_TARGET_CFLAGS)
+tests_fuzz_fuzz_ethernet_arp_LDFLAGS = $(FUZZ_LINK_FLAGS)
+tests_fuzz_fuzz_ethernet_arp_LDADD = $(FUZZ_LIBS)
+tests_fuzz_fuzz_ipv4_SOURCES = tests/fuzz/fuzz_ipv4.c $(FUZZ_HARNESS)
+tests_fuzz_fuzz_ipv4_CFLAGS = $(FUZZ_TARGET_CFLAGS)
+tests_fuzz_fuzz_ipv4_LDFLAGS = $(FUZZ_LINK_FLAGS)
+tests_fuzz_fuzz_ipv4_LDADD = $(FUZZ_LIBS)
+tests_fuzz_fuzz_icmp_SOURCES = tests/fuzz/fuzz_icmp.c $(FUZZ_HARNESS)
+tests_fuzz_fuzz_icmp_CFLAGS = $(FUZZ_TARGET_CFLAGS)
+tests_fuzz_fuzz_icmp_LDFLAGS = $(FUZZ_LINK_FLAGS)
+tests_fuzz_fuzz_icmp_LDADD = $(FUZZ_LIBS)
+tests_fuzz_fuzz_udp_SOURCES = tests/fuzz/fuzz_udp.c $(FUZZ_HARNESS)
+tests_fuzz_fuzz_udp_CFLAGS = $(FUZZ_TARGET_CFLAGS)
+tests_fuzz_fuzz_udp_LDFLAGS = $(FUZZ_LINK_FLAGS)
+tests_fuzz_fuzz_udp_LDADD = $(FUZZ_LIBS)
+tests_fuzz_fuzz_tcp_SOURCES = tests/fuzz/fuzz_tcp.c $(FUZZ_HARNESS)
+tests_fuzz_fuzz_tcp_CFLAGS = $(FUZZ_TARGET_CFLAGS)
+tests_fuzz_fuzz_tcp_LDFLAGS = $(FUZZ_LINK_FLAGS)
+tests_fuzz_fuzz_tcp_LDADD = $(FUZZ_LIBS)
+tests_fuzz_fuzz_dump_SOURCES = tests/fuzz/fuzz_dump.c tests/fuzz/fuzz.h
+tests_fuzz_fuzz_dump_CFLAGS = $(FUZZ_TARGET_CFLAGS)
+tests_fuzz_fuzz_dump_LDFLAGS = $(FUZZ_LINK_FLAGS)
+tests_fuzz_fuzz_dump_LDADD = $(FUZZ_LIBS)
+tests_fuzz_fuzz_stack_SOURCES = tests/fuzz/fuzz_stack.c $(FUZZ_HARNESS)
+tests_fuzz_fuzz_stack_CFLAGS = $(FUZZ_TARGET_CFLAGS)
+tests_fuzz_fuzz_stack_LDFLAGS = $(FUZZ_LINK_FLAGS)
+tests_fuzz_fuzz_stack_LDADD = $(FUZZ_LIBS)
+endif
