@@ -8,7 +8,8 @@
 # regression test that runs plainly, under the sanitizers and Valgrind);
 # with --enable-fuzzers (clang) the same files are linked with libFuzzer.
 FUZZ_TARGETS = ethernet_arp ipv4 icmp udp tcp dump stack
-FUZZ_HARNESS = tests/fuzz/fuzz.h tests/fuzz/fuzz_harness.c
+FUZZ_PACKET = tests/fuzz/packet.h tests/fuzz/packet.c
+FUZZ_HARNESS = tests/fuzz/fuzz.h tests/fuzz/fuzz_harness.c $(FUZZ_PACKET)
 
 FUZZ_REPLAYS = \
 	tests/fuzz/replay_ethernet_arp \
@@ -99,3 +100,17 @@ tests_fuzz_fuzz_stack_CFLAGS = $(FUZZ_TARGET_CFLAGS)
 tests_fuzz_fuzz_stack_LDFLAGS = $(FUZZ_LINK_FLAGS)
 tests_fuzz_fuzz_stack_LDADD = $(FUZZ_LIBS)
 endif
+
+# ---- overload and faults -------------------------------------------------
+HARDENING_SUPPORT = tests/hardening/hnet.h tests/hardening/hnet.c $(FUZZ_PACKET)
+check_PROGRAMS += tests/hardening/test_overload
+TESTS += tests/hardening/test_overload
+tests_hardening_test_overload_SOURCES = tests/hardening/test_overload.c $(HARDENING_SUPPORT)
+tests_hardening_test_overload_CFLAGS = $(NET_TEST_CFLAGS)
+tests_hardening_test_overload_LDADD = $(NET_TEST_LIBS)
+check_PROGRAMS += tests/hardening/test_faults
+TESTS += tests/hardening/test_faults
+TSAN_TESTS += tests/hardening/test_faults
+tests_hardening_test_faults_SOURCES = tests/hardening/test_faults.c $(HARDENING_SUPPORT)
+tests_hardening_test_faults_CFLAGS = $(NET_TEST_CFLAGS)
+tests_hardening_test_faults_LDADD = $(NET_TEST_LIBS)

@@ -34,6 +34,7 @@
 #include <net/layer/tcp_echo.h>
 #include <stddef.h>
 #include <stdint.h>
+#include "packet.h"
 
 /* Every target defines these two (the replay driver names its corpus
    after fz_target_name). */
@@ -73,8 +74,7 @@ uint32_t fz_u32(struct fz_in_s *in);
 enum
 {
   FZ_CTL_TIME_MASK = 0x07,   /* virtual time before the record: fz_time_step() */
-  FZ_CTL_FIX_CSUM = 0x08,    /* recompute checksums */
-  FZ_CTL_FIX_LEN = 0x10,     /* recompute length fields */
+  /* 0x08, 0x10: FZ_CTL_FIX_CSUM, FZ_CTL_FIX_LEN (packet.h) */
   FZ_CTL_BIT5 = 0x20,        /* target-specific */
   FZ_CTL_BIT6 = 0x40,
   FZ_CTL_BIT7 = 0x80,
@@ -90,23 +90,6 @@ struct fz_record_s
 /* Next record: control byte, 16-bit length (modulo max + 1), bytes (fewer
    when the input ends).  False when the input is exhausted. */
 bool fz_record(struct fz_in_s *in, size_t max, struct fz_record_s *rec);
-
-/* ---- packets ---------------------------------------------------------- */
-
-void fz_wr16(uint8_t *p, uint16_t v);
-void fz_wr32(uint8_t *p, uint32_t v);
-uint16_t fz_rd16(const uint8_t *p);
-uint32_t fz_rd32(const uint8_t *p);
-
-/* An IPv4 header (20 bytes, checksum filled) and @p len payload bytes
-   (@p payload NULL: those bytes are left as they are). */
-size_t fz_build_ipv4(uint8_t *out, uint32_t src, uint32_t dst, uint8_t proto,
-                     uint16_t frag, const uint8_t *payload, size_t len);
-
-/* Repair an IPv4 packet of @p len bytes in place: FZ_CTL_FIX_LEN sets its
-   total length, FZ_CTL_FIX_CSUM recomputes the header checksum and, for
-   an unfragmented ICMP, UDP or TCP datagram, the transport checksum. */
-void fz_fix_ipv4(uint8_t *p, size_t len, unsigned ctl);
 
 /* ---- the stack -------------------------------------------------------- */
 
