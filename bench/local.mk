@@ -8,3 +8,9 @@ bench_bench_buffer_LDADD = libnetwork.la $(GLIB_LIBS)
 noinst_PROGRAMS += bench/bench_sched
 bench_bench_sched_LDADD = libnetwork.la $(GLIB_LIBS)
 EXTRA_DIST += bench/callgrind-task.sh
+
+# --- performance: packets per second through the stack over the pair device,
+# and its callgrind recipe (built, never run by make check) ---
+noinst_PROGRAMS += bench/bench_pps
+bench_bench_pps_LDADD = libnetwork.la $(GLIB_LIBS)
+EXTRA_DIST += bench/callgrind-pps.sh

@@ -467,9 +467,12 @@ static void arp_input(struct arp_s *arp, struct net_task_s *task)
   if (spa != 0 && arp_is_ours(arp, spa))
     {
       char text[16];
-      arp->stats[ARP_ADDR_CONFLICTS]++;
-      g_message("arp: another host claims our address %s",
-                net_ipv4_format(spa, text));
+      uint64_t n = ++arp->stats[ARP_ADDR_CONFLICTS];
+      /* Logged at 1, 2, 4, 8... occurrences: a flood of forged claims
+         must not flood the log too. */
+      if ((n & (n - 1)) == 0)
+        g_message("arp: another host claims our address %s (%llu times)",
+                  net_ipv4_format(spa, text), (unsigned long long)n);
       return;
     }
 

@@ -75,6 +75,31 @@ static int ipv4_reserve(struct ipv4_s *ip, struct net_task_s *task)
   return 0;
 }
 
+/* Size checks and a writable buffer with room for the header: false when
+   the task was dropped (counted, sender told).  @p limit is the largest
+   datagram allowed unfragmented (the MTU with DF), header included. */
+static bool ipv4_tx_prepare(struct ipv4_s *ip, struct net_task_s *task,
+                            size_t limit)
+{
+  size_t len = net_buffer_len(task->packet.buffer) + NET_IPV4_HEADER_LEN;
+  if (len > NET_IPV4_MAX_DATAGRAM)
+    {
+      ipv4_tx_drop(ip, task, IPV4_DROP_TX_TOO_BIG, -EMSGSIZE);
+      return false;
+    }
+  if (len > limit)
+    {
+      ipv4_tx_drop(ip, task, IPV4_DROP_TX_DF, -EMSGSIZE);
+      return false;
+    }
+  if (ipv4_reserve(ip, task))
+    {
+      ipv4_tx_drop(ip, task, IPV4_DROP_TX_NOMEM, 0);
+      return false;
+    }
+  return true;
+}
+
 static void ipv4_set_link_dst(struct net_task_s *task,
                               const uint8_t mac[NET_MAC_LEN])
 {
@@ -158,22 +183,9 @@ void ipv4_transmit(struct ipv4_s *ip, struct net_task_s *task,
       return;
     }
   size_t payload = net_buffer_len(task->packet.buffer);
-  if (payload + NET_IPV4_HEADER_LEN > NET_IPV4_MAX_DATAGRAM)
-    {
-      ipv4_tx_drop(ip, task, IPV4_DROP_TX_TOO_BIG, -EMSGSIZE);
-      return;
-    }
   bool df = (task->packet.dst.valid & NET_IPV4_ADDR_DF) != 0;
-  if (payload + NET_IPV4_HEADER_LEN > mtu && df)
-    {
-      ipv4_tx_drop(ip, task, IPV4_DROP_TX_DF, -EMSGSIZE);
-      return;
-    }
-  if (ipv4_reserve(ip, task))
-    {
-      ipv4_tx_drop(ip, task, IPV4_DROP_TX_NOMEM, 0);
-      return;
-    }
+  if (!ipv4_tx_prepare(ip, task, df ? mtu : NET_IPV4_MAX_DATAGRAM))
+    return;
   uint32_t src = task->packet.src.ipv4, dst = task->packet.dst.ipv4;
   uint8_t protocol = task->packet.dst.protocol;
   uint16_t id = ipv4_next_id(ip, src, dst, protocol);
@@ -195,16 +207,8 @@ void ipv4_transmit(struct ipv4_s *ip, struct net_task_s *task,
 static void ipv4_loopback(struct ipv4_s *ip, struct net_task_s *task)
 {
   size_t payload = net_buffer_len(task->packet.buffer);
-  if (payload + NET_IPV4_HEADER_LEN > NET_IPV4_MAX_DATAGRAM)
-    {
-      ipv4_tx_drop(ip, task, IPV4_DROP_TX_TOO_BIG, -EMSGSIZE);
-      return;
-    }
-  if (ipv4_reserve(ip, task))
-    {
-      ipv4_tx_drop(ip, task, IPV4_DROP_TX_NOMEM, 0);
-      return;
-    }
+  if (!ipv4_tx_prepare(ip, task, NET_IPV4_MAX_DATAGRAM))
+    return;
   uint32_t src = task->packet.src.ipv4, dst = task->packet.dst.ipv4;
   uint8_t protocol = task->packet.dst.protocol;
   uint8_t *h = net_buffer_push(task->packet.buffer, NET_IPV4_HEADER_LEN);

@@ -44,6 +44,7 @@ const char *const net_tcp_stat_names[NET_TCP_STAT_COUNT] = {
   [NET_TCP_STAT_DROP_AFTER_CLOSE] = "drop_after_close",
   [NET_TCP_STAT_DROP_NO_BUFFER] = "drop_no_buffer",
   [NET_TCP_STAT_DROP_SEND_OVERFLOW] = "drop_send_overflow",
+  [NET_TCP_STAT_SEND_MEM_PRESSURE] = "send_mem_pressure",
 };
 
 struct net_tcp_shared_s *net_tcp_shared_refinc(struct net_tcp_shared_s *sh)
@@ -715,6 +716,18 @@ static size_t tcp_stats(const struct net_layer_s *layer, struct net_stat_s *out,
       }
   if (n < max)
     {
+      out[n].name = "send_mem";
+      out[n].value = (uint64_t)atomic_load_explicit(&t->shared->snd_mem, memory_order_relaxed);
+    }
+  n++;
+  if (n < max)
+    {
+      out[n].name = "ooo_mem";
+      out[n].value = (uint64_t)atomic_load_explicit(&t->shared->ooo_mem, memory_order_relaxed);
+    }
+  n++;
+  if (n < max)
+    {
       out[n].name = "sessions";
       out[n].value = t->session_count;
     }
@@ -747,6 +760,16 @@ int net_tcp_create(struct net_scheduler_s *sched,
   config_resolve(&cfg);
   if (cfg.ephemeral_min > cfg.ephemeral_max)
     return -EINVAL;
+  if (!cfg.snd_mem_max || !cfg.ooo_mem_max)
+    {
+      struct net_buffer_pool_stats_s ps;
+      net_buffer_pool_stats(net_scheduler_large_pool(sched), &ps);
+      size_t pool = ps.capacity * ps.buffer_size;
+      if (!cfg.snd_mem_max)
+        cfg.snd_mem_max = pool / 2;
+      if (!cfg.ooo_mem_max)
+        cfg.ooo_mem_max = pool / 4;
+    }
 
   struct net_tcp_s *t = calloc(1, sizeof(*t));
   struct net_tcp_shared_s *sh = calloc(1, sizeof(*sh));
@@ -773,6 +796,8 @@ int net_tcp_create(struct net_scheduler_s *sched,
   net_tcp_key_init(sh->key, cfg.seed);
   for (size_t i = 0; i < NET_TCP_STAT_COUNT; i++)
     atomic_init(&sh->stats[i], 0);
+  atomic_init(&sh->snd_mem, 0);
+  atomic_init(&sh->ooo_mem, 0);
   t->shared = sh;
   int err = net_layer_init(&t->layer, &net_tcp_handler, sched, NULL, NULL);
   if (err)

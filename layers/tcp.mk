@@ -18,6 +18,13 @@ netlayerinclude_HEADERS += \
 	layers/include/net/layer/tcp.h \
 	layers/include/net/layer/tcp_echo.h
 
+# Unit tests of the pure parts (parsing, hashes, cookies, queues).
+check_PROGRAMS += tests/tcp/test_tcp_units
+TESTS += tests/tcp/test_tcp_units
+tests_tcp_test_tcp_units_SOURCES = tests/tcp/test_tcp_units.c
+tests_tcp_test_tcp_units_CFLAGS = $(NET_TEST_CFLAGS) -I$(top_srcdir)
+tests_tcp_test_tcp_units_LDADD = $(NET_TEST_LIBS)
+
 # Simulated two-stack tests (virtual clock, seeded test wire).
 TCP_SIM_SUPPORT = \
 	tests/tcp/wire.c tests/tcp/wire.h \
@@ -26,7 +33,7 @@ TCP_SIM_SUPPORT = \
 check_PROGRAMS += tests/tcp/test_tcp_sim
 TESTS += tests/tcp/test_tcp_sim
 tests_tcp_test_tcp_sim_SOURCES = tests/tcp/test_tcp_sim.c $(TCP_SIM_SUPPORT)
-tests_tcp_test_tcp_sim_CFLAGS = $(NET_TEST_CFLAGS)
+tests_tcp_test_tcp_sim_CFLAGS = $(NET_TEST_CFLAGS) -I$(top_srcdir)
 tests_tcp_test_tcp_sim_LDADD = $(NET_TEST_LIBS)
 
 # The TCP echo demo and its test against the kernel over a TAP.
@@ -35,3 +42,8 @@ examples_tcpecho_SOURCES = examples/tcpecho.c
 examples_tcpecho_LDADD = libnetwork.la $(GLIB_LIBS) -lpthread
 TESTS += tests/tcp/tap_tcpecho.sh
 dist_check_SCRIPTS += tests/tcp/tap_tcpecho.sh tests/tcp/tcp_check.py
+check_PROGRAMS += tests/tcp/test_tcp_states
+TESTS += tests/tcp/test_tcp_states
+tests_tcp_test_tcp_states_SOURCES = tests/tcp/test_tcp_states.c $(TCP_SIM_SUPPORT)
+tests_tcp_test_tcp_states_CFLAGS = $(NET_TEST_CFLAGS) -I$(top_srcdir)
+tests_tcp_test_tcp_states_LDADD = $(NET_TEST_LIBS)

@@ -201,12 +201,19 @@ static void syn_sent_input(struct net_tcp_session_s *s, struct net_task_s *task,
 }
 
 /* The peer's FIN is next in sequence. */
+void net_tcp_ooq_purge(struct net_tcp_session_s *s)
+{
+  atomic_fetch_sub_explicit(&s->shared->ooo_mem, (long)s->ooq.truesize,
+                            memory_order_acq_rel);
+  net_tcp_segq_purge(&s->ooq, &s->cache);
+}
+
 static void fin_input(struct net_tcp_session_s *s)
 {
   s->rcv_nxt++;
   s->flags |= NET_TCP_SF_FIN_RCVD | NET_TCP_SF_ACK_NOW;
   s->flags &= ~NET_TCP_SF_OOO_FIN;
-  net_tcp_segq_purge(&s->ooq, &s->cache);
+  net_tcp_ooq_purge(s);
   s->t_keep = NET_TIME_NEVER;
   switch (s->state)
     {
@@ -238,6 +245,9 @@ static void ooq_drain(struct net_tcp_session_s *s)
   while ((seg = s->ooq.head) && net_tcp_seq_le(seg->seq, s->rcv_nxt))
     {
       net_tcp_segq_pop(&s->ooq);
+      if (seg->buf)
+        atomic_fetch_sub_explicit(&s->shared->ooo_mem, (long)seg->buf->size,
+                                  memory_order_acq_rel);
       if (net_tcp_seq_gt(seg->seq + seg->len, s->rcv_nxt))
         {
           uint32_t skip = s->rcv_nxt - seg->seq;
@@ -378,7 +388,9 @@ static void data_input(struct net_tcp_session_s *s, struct net_task_s *task,
       net_task_destroy(task);
       return;
     }
-  if (s->ooq.truesize + buf->size > s->cfg->ooo_max)
+  if (s->ooq.truesize + buf->size > s->cfg->ooo_max
+      || (size_t)atomic_load_explicit(&s->shared->ooo_mem, memory_order_relaxed)
+           + buf->size > s->cfg->ooo_mem_max)
     {
       net_tcp_count(s->shared, NET_TCP_STAT_DROP_OOO_MEMORY, 1);
       net_task_destroy(task);
@@ -396,7 +408,10 @@ static void data_input(struct net_tcp_session_s *s, struct net_task_s *task,
   seg->off = off;
   seg->len = len;
   net_task_destroy(task);
+  size_t before = s->ooq.truesize;
   net_tcp_segq_insert(&s->ooq, &s->cache, seg);
+  atomic_fetch_add_explicit(&s->shared->ooo_mem, (long)s->ooq.truesize - (long)before,
+                            memory_order_acq_rel);
 }
 
 /* Step five for an acceptable ACK in a synchronized state.  Returns false

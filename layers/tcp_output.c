@@ -222,6 +222,10 @@ int net_tcp_send_segment(struct net_tcp_session_s *s, uint32_t seq,
       if (len > max_len)
         len = max_len;
     }
+  /* A retransmission resends what was sent, never more: bytes beyond
+     SND.MAX would be acknowledged beyond what we believe we sent. */
+  if (!probe && net_tcp_seq_lt(seq, s->snd_max) && len > s->snd_max - seq)
+    len = s->snd_max - seq;
   if (len && seq + len == data_end)
     flags |= NET_TCP_PSH;
   /* A retransmission that reaches the end of the data carries the FIN

@@ -195,6 +195,7 @@ enum net_tcp_stat_e
   NET_TCP_STAT_DROP_AFTER_CLOSE,
   NET_TCP_STAT_DROP_NO_BUFFER,
   NET_TCP_STAT_DROP_SEND_OVERFLOW,
+  NET_TCP_STAT_SEND_MEM_PRESSURE,
   NET_TCP_STAT_COUNT
 };
 
@@ -207,6 +208,10 @@ struct net_tcp_shared_s
   atomic_uint refcount;
   struct net_tcp_config_s cfg;          /* defaults resolved */
   uint8_t key[NET_TCP_KEY_LEN];
+  /* Buffer capacity held by all send queues and reassembly queues of
+     the layer's sessions: bounded below the scheduler's pools, so that
+     queued data can never starve transmission (see net_tcp_send). */
+  atomic_long snd_mem, ooo_mem;
   _Atomic uint64_t stats[NET_TCP_STAT_COUNT];
 };
 
@@ -296,9 +301,10 @@ size_t net_tcp_segq_drop_front(struct net_tcp_segq_s *q,
 void net_tcp_segq_copy(const struct net_tcp_segq_s *q, uint32_t seq,
                        uint8_t *out, uint32_t len,
                        struct net_tcp_seg_s **hint);
-/* Insert an out-of-order segment, trimming what is already queued; the
-   node is consumed (freed when fully redundant).  Returns the number of
-   new payload bytes queued. */
+/* Insert an out-of-order segment: its front is cut where queued bytes
+   overlap it, queued nodes it covers entirely are dropped, its tail is
+   cut at the next node.  The node is consumed (freed when redundant).
+   Returns its length once inserted, 0 when nothing of it was new. */
 uint32_t net_tcp_segq_insert(struct net_tcp_segq_s *q,
                              struct net_tcp_seg_cache_s *c,
                              struct net_tcp_seg_s *seg);
@@ -480,6 +486,8 @@ void net_tcp_session_deliver(struct net_tcp_session_s *s,
 
 /* Segment arrival (tcp_input.c): consumes @p task. */
 void net_tcp_input(struct net_tcp_session_s *s, struct net_task_s *task);
+/* Drop the reassembly queue (and its share of the layer's memory). */
+void net_tcp_ooq_purge(struct net_tcp_session_s *s);
 /* Window shift we offer for a receive buffer of @p rcv_buf bytes. */
 uint8_t net_tcp_wscale_for(uint32_t rcv_buf);
 

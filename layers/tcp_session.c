@@ -196,8 +196,16 @@ void net_tcp_session_deliver(struct net_tcp_session_s *s,
   rcvq_flush(s);
 }
 
+/* Give back send-buffer charge (the session's and the layer's). */
+static void space_refund(struct net_tcp_session_s *s, size_t n)
+{
+  atomic_fetch_add_explicit(&s->snd_space, (long)n, memory_order_acq_rel);
+  atomic_fetch_sub_explicit(&s->shared->snd_mem, (long)n, memory_order_acq_rel);
+}
+
 void net_tcp_session_space_returned(struct net_tcp_session_s *s, size_t n)
 {
+  atomic_fetch_sub_explicit(&s->shared->snd_mem, (long)n, memory_order_acq_rel);
   long space = atomic_fetch_add_explicit(&s->snd_space, (long)n,
                                          memory_order_acq_rel) + (long)n;
   /* Wake a waiting writer once a useful amount is free (a quarter of the
@@ -306,8 +314,10 @@ void net_tcp_session_finish(struct net_tcp_session_s *s, int err)
   net_tcp_session_set_state(s, NET_TCP_CLOSED);
   atomic_store_explicit(&s->snd_closed, true, memory_order_release);
   net_tcp_timer_stop_all(s);
+  atomic_fetch_sub_explicit(&s->shared->snd_mem, (long)s->sndq.truesize,
+                            memory_order_acq_rel);
   net_tcp_segq_purge(&s->sndq, &s->cache);
-  net_tcp_segq_purge(&s->ooq, &s->cache);
+  net_tcp_ooq_purge(s);
   s->snd_hint = NULL;
   if (err)
     net_tcp_segq_purge(&s->rcvq, &s->cache);
@@ -341,7 +351,7 @@ static void app_send(struct net_tcp_session_s *s, struct net_task_s *task)
   if (!open || (s->flags & NET_TCP_SF_FIN_QUEUED) || len == 0)
     {
       if (charged)
-        atomic_fetch_add_explicit(&s->snd_space, (long)size, memory_order_acq_rel);
+        space_refund(s, size);
       net_buffer_refdec(buf);
       if (len)
         {
@@ -354,7 +364,10 @@ static void app_send(struct net_tcp_session_s *s, struct net_task_s *task)
     {
       /* A raw OUTBOUND task: charge it now, refuse it when full. */
       long space = atomic_load_explicit(&s->snd_space, memory_order_acquire);
-      if (space < (long)size && space != (long)s->opt.snd_buf)
+      long mem = atomic_load_explicit(&s->shared->snd_mem, memory_order_acquire);
+      bool empty = space == (long)s->opt.snd_buf;
+      if (!empty && (space < (long)size
+                     || mem + (long)size > (long)s->cfg->snd_mem_max))
         {
           net_buffer_refdec(buf);
           net_tcp_count(s->shared, NET_TCP_STAT_DROP_SEND_OVERFLOW, 1);
@@ -362,6 +375,7 @@ static void app_send(struct net_tcp_session_s *s, struct net_task_s *task)
           return;
         }
       atomic_fetch_sub_explicit(&s->snd_space, (long)size, memory_order_acq_rel);
+      atomic_fetch_add_explicit(&s->shared->snd_mem, (long)size, memory_order_acq_rel);
     }
 
   struct net_tcp_seg_s *tail = s->sndq.tail;
@@ -381,7 +395,7 @@ static void app_send(struct net_tcp_session_s *s, struct net_task_s *task)
       struct net_tcp_seg_s *seg = net_tcp_seg_get(&s->cache);
       if (!seg)
         {
-          atomic_fetch_add_explicit(&s->snd_space, (long)size, memory_order_acq_rel);
+          space_refund(s, size);
           net_buffer_refdec(buf);
           net_tcp_count(s->shared, NET_TCP_STAT_DROP_SEND_OVERFLOW, 1);
           net_tcp_session_event(s, NET_TCP_EV_SEND_DROPPED, -ENOMEM, len);
@@ -629,8 +643,10 @@ static void session_destroyed(struct net_layer_s *layer)
 {
   struct net_tcp_session_s *s = net_tcp_session(layer);
 
+  atomic_fetch_sub_explicit(&s->shared->snd_mem, (long)s->sndq.truesize,
+                            memory_order_acq_rel);
   net_tcp_segq_purge(&s->sndq, &s->cache);
-  net_tcp_segq_purge(&s->ooq, &s->cache);
+  net_tcp_ooq_purge(s);
   net_tcp_segq_purge(&s->rcvq, &s->cache);
   net_tcp_seg_cache_clear(&s->cache);
   if (s->listener)
@@ -810,15 +826,28 @@ int net_tcp_send(struct net_layer_s *app, struct net_layer_s *session,
             return -EAGAIN;
           continue;
         }
-      if (atomic_compare_exchange_weak_explicit(&s->snd_space, &space, space - size,
-                                                memory_order_acq_rel,
-                                                memory_order_acquire))
+      if (!atomic_compare_exchange_weak_explicit(&s->snd_space, &space, space - size,
+                                                 memory_order_acq_rel,
+                                                 memory_order_acquire))
+        continue;
+      /* The layer-wide bound: a session with data queued waits while
+         the send queues of all sessions together hold too much; an
+         empty one always gets one buffer in, so everyone progresses. */
+      long mem = atomic_fetch_add_explicit(&s->shared->snd_mem, size,
+                                           memory_order_acq_rel) + size;
+      if (mem <= (long)s->cfg->snd_mem_max || space == full)
         break;
+      space_refund(s, (size_t)size);
+      net_tcp_count(s->shared, NET_TCP_STAT_SEND_MEM_PRESSURE, 1);
+      atomic_store_explicit(&s->want_writable, true, memory_order_seq_cst);
+      space = atomic_load_explicit(&s->snd_space, memory_order_seq_cst);
+      if (space != full)
+        return -EAGAIN;
     }
   struct net_task_s *task = net_scheduler_task_alloc(session->scheduler);
   if (!task)
     {
-      atomic_fetch_add_explicit(&s->snd_space, size, memory_order_acq_rel);
+      space_refund(s, (size_t)size);
       return -ENOMEM;
     }
   struct net_addr_s mark = { .valid = NET_TCP_ADDR_CHARGED };

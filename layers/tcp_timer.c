@@ -154,6 +154,8 @@ static void rtx_fire(struct net_tcp_session_s *s, net_time_t now)
   uint32_t len = net_tcp_seq_lt(s->snd_una, data_end) ? data_end - s->snd_una : 0;
   if (len > s->mss)
     len = s->mss;
+  if (len > s->snd_max - s->snd_una)
+    len = s->snd_max - s->snd_una;
   bool fin = net_tcp_fin_sent(s) && s->snd_una + len == s->fin_seq;
   net_tcp_send_segment(s, s->snd_una, s->mss, false);
   s->snd_nxt = s->snd_una + len + (fin ? 1 : 0);

@@ -59,8 +59,23 @@ void net_fd_watch_notify(struct net_fd_watch_s *w, GIOCondition revents)
   net_spin_unlock(&w->lock);
   net_fd_watch_ref(w);
   net_task_init(&w->task, net_fd_watch_task_destroy);
-  net_task_notification_push(&w->task, w->layer, NULL, NET_OP_FD_READY, 0,
+  /* A layer whose last reference is gone unwatches in its destroyed
+     handler, which may not have run yet: readiness in between is not
+     worth a critical, just dropped. */
+  struct net_layer_s *layer = w->layer;
+  unsigned refs = atomic_load_explicit(&layer->refcount, memory_order_relaxed);
+  do
+    if (refs == 0)
+      {
+        net_fd_watch_task_destroy(&w->task);
+        return;
+      }
+  while (!atomic_compare_exchange_weak_explicit(&layer->refcount, &refs, refs + 1,
+                                                memory_order_acquire,
+                                                memory_order_relaxed));
+  net_task_notification_push(&w->task, layer, NULL, NET_OP_FD_READY, 0,
                              (uintptr_t)revents);
+  net_layer_ref_put(layer);
 }
 
 void net_fd_watch_kill(struct net_fd_watch_s *w)

@@ -55,3 +55,5 @@ tests_core_test_stress_LDADD = $(NET_TEST_LIBS)
 TSAN_TESTS += tests/core/test_layer tests/core/test_sched tests/core/test_stress
 
 EXTRA_DIST += doc/buffers.md
+
+EXTRA_DIST += doc/architecture.md

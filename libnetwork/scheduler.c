@@ -793,6 +793,7 @@ void net_scheduler_destroy(struct net_scheduler_s *sched)
   g_return_if_fail(net_sched_tls.sched != sched);
 
   atomic_store(&sched->shutdown, true);
+  atomic_store(&sched->push_slow, true);
   sched->backend->stop(sched);
 
   /* Single-threaded from here on: cancel every timer, then run every

@@ -134,6 +134,8 @@ struct net_scheduler_s
   const struct net_sched_backend_s *backend;
   struct net_scheduler_options_s options;
   atomic_bool shutdown;
+  /* Pushes take net_sched_task_queue_slow(): shutdown or direct dispatch. */
+  atomic_bool push_slow;
   atomic_uint_least64_t virtual_now;
 
   /* Timers: a binary min-heap under timer_lock. */
@@ -299,8 +301,7 @@ static inline __attribute__((always_inline))
 int net_sched_task_queue(struct net_task_s *task)
 {
   struct net_scheduler_s *sched = task->target->scheduler;
-  if (__builtin_expect(atomic_load_explicit(&sched->shutdown, memory_order_relaxed)
-                       || sched->options.direct_depth, 0))
+  if (__builtin_expect(atomic_load_explicit(&sched->push_slow, memory_order_relaxed), 0))
     return net_sched_task_queue_slow(task);
   NET_SCHED_COUNT(sched, pushed, 1);
   net_sched_mailbox_put(sched, task);

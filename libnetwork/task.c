@@ -39,6 +39,7 @@ static void net_task_carve(struct net_scheduler_s *sched)
   for (size_t i = 0; i < n; i++)
     {
       slab[i].sched = sched;
+      slab[i].task.sched_state = NET_TASK_IDLE;
       slab[i].task.next = sched->free;
       sched->free = &slab[i].task;
     }
@@ -133,7 +134,11 @@ struct net_task_s *net_scheduler_task_alloc(struct net_scheduler_s *sched)
       if (!task)
         goto fail;
     }
-  net_task_clear(task, net_sched_task_free);
+  /* A recycled task is already idle (only idle tasks are destroyed), and
+     its links and generations are set when it is pushed. */
+  task->source = task->target = NULL;
+  task->destroy = net_sched_task_free;
+  task->type = NET_TASK_NOTIFICATION;
   return task;
 
 fail:

@@ -439,6 +439,7 @@ struct net_scheduler_s *net_scheduler_loop_create(
   struct net_scheduler_s *sched = &loop->base;
   if (net_sched_common_init(sched, &net_loop_backend, options) < 0)
     goto fail;
+  atomic_store(&sched->push_slow, sched->options.direct_depth > 0);
   loop->cache = net_sched_cache_new(sched);
   if (!loop->cache)
     goto fail;

@@ -26,3 +26,8 @@ AM_TESTS_ENVIRONMENT += \
 	CC='$(CC)'; GLIB_CFLAGS='$(GLIB_CFLAGS)'; \
 	NET_PUBLIC_HEADERS='$(netinclude_HEADERS) $(netlayerinclude_HEADERS) $(netdevinclude_HEADERS)'; \
 	export CC GLIB_CFLAGS NET_PUBLIC_HEADERS;
+
+# The README's demo (examples/demo.sh) runs and succeeds.
+TESTS += tests/demo-check.sh
+dist_check_SCRIPTS += tests/demo-check.sh
+EXTRA_DIST += examples/demo.sh

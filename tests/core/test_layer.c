@@ -291,6 +291,79 @@ START_TEST(unbind_all_and_stats)
 }
 END_TEST
 
+/* Binding and unbinding from handlers: a child unbinding itself (its
+   dangling handler waits for its run to end), a parent binding under
+   itself (nested ownership), a context change announced from a handler. */
+static struct tlayer_s *spawned;
+
+static void child_on(struct tlayer_s *l, struct net_task_s *task)
+{
+  tlayer_record(l, task);
+  if (task->notification.opcode == 10 && l->base.parent)
+    {
+      net_layer_unbind(l->base.parent, NL(l));
+      /* Deferred: never inside our own handler. */
+      ck_assert_int_eq(l->dangling, 0);
+      ck_assert_ptr_null(l->base.parent);
+    }
+  net_task_destroy(task);
+}
+
+static void parent_on(struct tlayer_s *l, struct net_task_s *task)
+{
+  tlayer_record(l, task);
+  if (task->notification.opcode == 11)
+    {
+      spawned = tlayer_new(l->base.scheduler, 9);
+      ck_assert_int_eq(net_layer_bind(NL(l), NULL, NL(spawned)), 0);
+      ck_assert_int_eq(l->bound, 2);
+      net_layer_refdec(NL(spawned));
+    }
+  else if (task->notification.opcode == 12)
+    {
+      l->base.context.mtu = 1000;
+      net_layer_context_changed(NL(l));
+    }
+  net_task_destroy(task);
+}
+
+START_TEST(bind_from_handlers)
+{
+  setup_backend(_i);
+  spawned = NULL;
+  struct tlayer_s *p = tlayer_new(S, 1), *c = tlayer_new(S, 2);
+  p->on_task = parent_on;
+  c->on_task = child_on;
+  p->header = 10;
+  ck_assert_int_eq(net_layer_bind(NL(p), NULL, NL(c)), 0);
+
+  ck_assert_int_eq(tnotify(S, p, NULL, 11, 0), 0);
+  TWAIT(S, tlayer_count(p) == 1);
+  ck_assert_ptr_nonnull(spawned);
+  ck_assert_ptr_eq(spawned->base.parent, NL(p));
+  TWAIT(S, spawned->context_changed == 1);
+  ck_assert_int_eq(spawned->context_changed, 1);
+
+  ck_assert_int_eq(tnotify(S, p, NULL, 12, 0), 0);
+  TWAIT(S, tlayer_count(p) == 2 && spawned->base.context.mtu == 990
+           && c->base.context.mtu == 990);
+  ck_assert_uint_eq(spawned->base.context.mtu, 990);
+  ck_assert_uint_eq(c->base.context.mtu, 990);
+
+  ck_assert_int_eq(tnotify(S, c, NULL, 10, 0), 0);
+  TWAIT(S, c->dangling == 1);
+  ck_assert_int_eq(c->dangling, 1);
+  ck_assert_int_eq(p->unbound, 1);
+  ck_assert_uint_eq(atomic_load(&c->base.refcount), 1);
+
+  net_layer_refdec(NL(c));
+  net_layer_refdec(NL(p));
+  TWAIT(S, atomic_load(&tl_destroyed_total) == 3);
+  ck_assert_int_eq(atomic_load(&tl_destroyed_by_id[9]), 1);
+  teardown_backend();
+}
+END_TEST
+
 static Suite *layer_suite(void)
 {
   Suite *s = suite_create("layer");
@@ -304,6 +377,7 @@ static Suite *layer_suite(void)
   tcase_add_loop_test(tc, unbind_dangling_cancels, 0, TBACKEND_COUNT);
   tcase_add_loop_test(tc, destroy_parent_dangles_child, 0, TBACKEND_COUNT);
   tcase_add_loop_test(tc, unbind_all_and_stats, 0, TBACKEND_COUNT);
+  tcase_add_loop_test(tc, bind_from_handlers, 0, TBACKEND_COUNT);
   suite_add_tcase(s, tc);
   return s;
 }

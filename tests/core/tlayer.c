@@ -58,15 +58,21 @@ bool tsched_threaded(int i)
   return tbackends[i].threaded;
 }
 
+/* A layer's methods may nest on one thread (a handler binding under its
+   own layer calls its own bound()); running on two threads at once is the
+   violation. */
 static void tl_enter(struct tlayer_s *l)
 {
-  if (atomic_exchange(&l->running, 1) != 0)
+  void *self = g_thread_self(), *none = NULL;
+  if (!atomic_compare_exchange_strong(&l->running, &none, self) && none != self)
     atomic_fetch_add(&tl_overlaps, 1);
+  l->depth++;
 }
 
 static void tl_leave(struct tlayer_s *l)
 {
-  atomic_store(&l->running, 0);
+  if (--l->depth == 0)
+    atomic_store(&l->running, NULL);
 }
 
 static struct tlayer_s *TL(const struct net_layer_s *layer)
@@ -126,6 +132,9 @@ static void tl_task_handle(struct net_layer_s *layer, struct net_task_s *task)
 {
   struct tlayer_s *l = TL(layer);
   tl_enter(l);
+  /* task_handle never nests, not even on one thread (direct dispatch). */
+  if (l->in_task++)
+    atomic_fetch_add(&tl_overlaps, 1);
   if (net_scheduler_current() != layer->scheduler)
     atomic_fetch_add(&tl_destroyed_outside, 1000);
   atomic_fetch_add(&l->delivered, 1);
@@ -136,6 +145,7 @@ static void tl_task_handle(struct net_layer_s *layer, struct net_task_s *task)
       tlayer_record(l, task);
       net_task_destroy(task);
     }
+  l->in_task--;
   tl_leave(l);
 }
 

@@ -56,7 +56,9 @@ struct tlayer_s
 {
   struct net_layer_s base;
   int id;
-  atomic_int running;       /* 1 while one of its handlers runs */
+  void *_Atomic running;    /* thread running one of its handlers */
+  int depth;                /* nesting on that thread */
+  int in_task;              /* inside task_handle */
   atomic_int delivered;
   pthread_mutex_t log_lock;
   GArray *log;              /* struct trec_s */

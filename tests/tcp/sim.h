@@ -5,10 +5,13 @@
 
 #include "tapp.h"
 #include "wire.h"
+#include "layers/tcp_private.h"
 #include <glib.h>
 
 struct sim_server_s
 {
+  bool start_on_peer_closed;
+  bool close_on_peer_closed;
   uint64_t tx_total;            /* bytes each accepted app sends */
   bool shutdown_after;          /* and then shuts down */
   bool manual;                  /* sessions in manual receive mode */
@@ -40,6 +43,10 @@ uint64_t sim_s2c_seed(const struct sim_s *sim, uint16_t client_port);
    from the environment variable TCP_TEST_SEED when set. */
 struct sim_s *sim_new(uint64_t seed, const struct wire_params_s *wp,
                       const struct net_tcp_config_s *cfg);
+/* The same with a configuration per side (client 0, server 1). */
+struct sim_s *sim_new2(uint64_t seed, const struct wire_params_s *wp,
+                       const struct net_tcp_config_s *cfg0,
+                       const struct net_tcp_config_s *cfg1);
 int sim_listen(struct sim_s *sim, uint16_t port, const struct sim_server_s *srv);
 /* Connect a new client app that sends @p tx_total bytes (then shuts down
    when @p shutdown_after). */
@@ -53,6 +60,15 @@ bool sim_run(struct sim_s *sim, bool (*done)(struct sim_s *sim, void *ctx),
 /* Count of sessions bound under tcp[side]. */
 size_t sim_sessions(const struct sim_s *sim, int side);
 uint64_t sim_stat(const struct sim_s *sim, int side, const char *name);
+/* Craft a segment (checksum filled) and deliver it to side @p to as if
+   sent from @p src. */
+void sim_inject(struct sim_s *sim, int to, uint32_t src,
+                const struct net_tcp_hdr_out_s *h, const void *payload,
+                size_t len);
+/* Snapshot of the session an app is bound to. */
+struct net_tcp_info_s sim_info(struct tapp_s *a);
+/* Run the scheduler until nothing is runnable (no time passes). */
+void sim_idle(struct sim_s *sim);
 /* Print counters when TCP_TEST_VERBOSE is set. */
 void sim_dump(const struct sim_s *sim);
 /* Tear down and check nothing is left (layers, tasks). */

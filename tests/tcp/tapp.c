@@ -37,7 +37,7 @@ static uint64_t pattern_check(uint64_t seed, uint64_t off, const uint8_t *p,
 void tapp_pump(struct tapp_s *a)
 {
   struct net_layer_s *session = a->layer.parent;
-  if (!session)
+  if (!session || (a->start_on_peer_closed && !a->peer_closed))
     return;
   while (a->tx_sent < a->tx_total)
     {
@@ -49,7 +49,35 @@ void tapp_pump(struct tapp_s *a)
         len = (size_t)left;
       struct net_buffer_s *buf = net_layer_buffer_alloc(&a->layer, len);
       if (!buf)
-        return;
+        {
+          /* The pool is empty for now: no event will say when it is not,
+             so look again soon. */
+          a->no_buffer++;
+          if (!a->retry_armed)
+            {
+              struct net_task_s *t = net_scheduler_task_alloc(a->layer.scheduler);
+              if (t && net_task_timeout_push(t, &a->layer, &a->layer,
+                                             net_scheduler_time(a->layer.scheduler)
+                                               + NET_NSEC_PER_MSEC,
+                                             0, 1) == 0)
+                a->retry_armed = true;
+            }
+          return;
+        }
+      if (a->raw)
+        {
+          /* No flow control: the session drops what does not fit. */
+          memset(net_buffer_put(buf, len), 0x5a, len);
+          struct net_task_s *task = net_scheduler_task_alloc(a->layer.scheduler);
+          if (!task)
+            {
+              net_buffer_refdec(buf);
+              return;
+            }
+          net_task_outbound_push(task, session, &a->layer, NULL, NULL, buf);
+          a->tx_sent += len;
+          continue;
+        }
       pattern_fill(a->tx_seed, a->tx_sent, net_buffer_put(buf, len), len);
       int err = net_tcp_send(&a->layer, session, buf);
       if (err)
@@ -85,7 +113,7 @@ static void tapp_task_handle(struct net_layer_s *layer, struct net_task_s *task)
     {
       const struct net_buffer_s *buf = task->packet.buffer;
       size_t len = net_buffer_len(buf);
-      if (!a->rx_bad)
+      if (!a->rx_bad && !a->raw)
         a->rx_bad = pattern_check(a->rx_seed, a->rx_bytes, net_buffer_data(buf), len);
       a->rx_bytes += len;
       if (a->manual)
@@ -95,6 +123,13 @@ static void tapp_task_handle(struct net_layer_s *layer, struct net_task_s *task)
           else if (layer->parent)
             net_tcp_recv_done(layer, layer->parent, len);
         }
+    }
+  else if (task->type == NET_TASK_TIMEOUT)
+    {
+      a->retry_armed = false;
+      net_task_destroy(task);
+      tapp_pump(a);
+      return;
     }
   else if (task->type == NET_TASK_NOTIFICATION)
     {
@@ -112,6 +147,12 @@ static void tapp_task_handle(struct net_layer_s *layer, struct net_task_s *task)
         case NET_TCP_EV_PEER_CLOSED:
           a->peer_closed++;
           a->peer_closed_at = now;
+          tapp_pump(a);
+          if (a->close_on_peer_closed && !a->shut && layer->parent)
+            {
+              a->shut = true;
+              net_tcp_shutdown(layer, layer->parent);
+            }
           break;
         case NET_TCP_EV_CLOSED:
           a->closed++;

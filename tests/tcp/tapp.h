@@ -11,6 +11,9 @@ struct tapp_s
   /* what to send */
   uint64_t tx_seed, tx_total, tx_sent;
   bool shutdown_after;      /* shutdown once tx_total bytes are queued */
+  bool start_on_peer_closed; /* send only after the peer's FIN */
+  bool close_on_peer_closed; /* shutdown when the peer's FIN comes */
+  bool raw;                 /* raw OUTBOUND tasks, constant bytes */
   bool shut;
   unsigned chunk_min, chunk_max;
   uint64_t rng;
@@ -25,6 +28,8 @@ struct tapp_s
   int closed_err;
   net_time_t connected_at, peer_closed_at, closed_at;
   unsigned eagain;
+  unsigned no_buffer;       /* pool empty: retried 1 ms later */
+  bool retry_armed;
   bool dangling;
 };
 

@@ -98,6 +98,98 @@ START_TEST(transfer_lossy)
 }
 END_TEST
 
+/* Many connections at once, each both ways, on one pair of stacks. */
+START_TEST(concurrent_sessions)
+{
+  uint64_t seed = sim_seed(200);
+  unsigned n = (unsigned)(1000 * sim_scale());
+  struct wire_params_s wp = { .delay = 2 * MS, .jitter = 3 * MS, .reorder = 0.02,
+                              .loss = 0.005 };
+  struct sim_s *sim = sim_new(seed, &wp, NULL);
+  struct sim_server_s srv = {
+    .tx_total = 10000, .shutdown_after = true, .backlog = 2048, .accept_max = 2048,
+  };
+  ck_assert_int_eq(sim_listen(sim, 7, &srv), 0);
+  for (unsigned i = 0; i < n; i++)
+    sim_connect(sim, 7, 10000, true, NULL);
+  sim_idle(sim);
+  ck_assert_uint_eq(sim_sessions(sim, 0), n);
+  bool ok = sim_run(sim, all_closed, NULL, 3600 * SEC);
+  sim_dump(sim);
+  for (guint i = 0; !ok && i < sim->client_apps->len; i++)
+    {
+      struct tapp_s *c = g_ptr_array_index(sim->client_apps, i);
+      if (c->closed || !c->layer.parent)
+        continue;
+      struct net_tcp_info_s ci = sim_info(c);
+      fprintf(stderr, "client %u: %s tx %llu/%llu rx %llu una %u nxt %u wnd %u cwnd %u "
+              "rcv_nxt %u peer_closed %u no_buffer %u\n", i, net_tcp_state_name(ci.state),
+              (unsigned long long)c->tx_sent, (unsigned long long)c->tx_total,
+              (unsigned long long)c->rx_bytes, ci.snd_una, ci.snd_nxt, ci.snd_wnd,
+              ci.cwnd, ci.rcv_nxt, c->peer_closed, c->no_buffer);
+    }
+  for (guint i = 0; !ok && i < sim->server_apps->len; i++)
+    {
+      struct tapp_s *s = g_ptr_array_index(sim->server_apps, i);
+      if (s->closed_err)
+        fprintf(stderr, "server %u port %u: closed %d at %.3f, tx %llu rx %llu peer_closed %u\n", i,
+                (unsigned)((s->rx_seed - sim->seed * 31) / 2),
+                s->closed_err, s->closed_at / 1e9, (unsigned long long)s->tx_sent,
+                (unsigned long long)s->rx_bytes, s->peer_closed);
+      if (s->closed || !s->layer.parent)
+        continue;
+      struct net_tcp_info_s si = sim_info(s);
+      fprintf(stderr, "server %u: %s tx %llu/%llu rx %llu una %u nxt %u wnd %u cwnd %u "
+              "rcv_nxt %u peer_closed %u no_buffer %u eagain %u writable %u\n", i,
+              net_tcp_state_name(si.state),
+              (unsigned long long)s->tx_sent, (unsigned long long)s->tx_total,
+              (unsigned long long)s->rx_bytes, si.snd_una, si.snd_nxt, si.snd_wnd,
+              si.cwnd, si.rcv_nxt, s->peer_closed, s->no_buffer, s->eagain, s->writable);
+    }
+  ck_assert_msg(ok, "not all closed (seed %llu)", (unsigned long long)seed);
+  ck_assert_uint_eq(sim->server_apps->len, n);
+  /* Match every client with its server by port: streams are per port. */
+  for (guint i = 0; i < sim->client_apps->len; i++)
+    {
+      struct tapp_s *c = g_ptr_array_index(sim->client_apps, i);
+      ck_assert_msg(c->rx_bytes == 10000 && !c->rx_bad && c->closed_err == 0,
+                    "client %u: %llu bytes, bad %llu, err %d (seed %llu)", i,
+                    (unsigned long long)c->rx_bytes, (unsigned long long)c->rx_bad,
+                    c->closed_err, (unsigned long long)seed);
+    }
+  for (guint i = 0; i < sim->server_apps->len; i++)
+    {
+      struct tapp_s *s = g_ptr_array_index(sim->server_apps, i);
+      ck_assert_msg(s->rx_bytes == 10000 && !s->rx_bad && s->closed_err == 0,
+                    "server %u: %llu bytes, bad %llu, err %d (seed %llu)", i,
+                    (unsigned long long)s->rx_bytes, (unsigned long long)s->rx_bad,
+                    s->closed_err, (unsigned long long)seed);
+    }
+  ck_assert_uint_eq(sim_stat(sim, 1, "passive_opens"), n);
+  ck_assert(sim_run(sim, no_sessions, NULL, 300 * SEC));
+  sim_free(sim);
+}
+END_TEST
+
+/* A tiny reassembly bound under heavy reordering: out-of-order segments
+   beyond it are dropped (and counted), the transfer still completes. */
+START_TEST(reassembly_bound)
+{
+  uint64_t seed = sim_seed(300);
+  struct wire_params_s wp = { .delay = 5 * MS, .jitter = 20 * MS, .reorder = 0.3 };
+  struct net_tcp_config_s cfg = { .ooo_max = 8192 };
+  struct sim_s *sim = sim_new(seed, &wp, &cfg);
+  struct sim_server_s srv = { .tx_total = 1000000, .shutdown_after = true };
+  ck_assert_int_eq(sim_listen(sim, 7, &srv), 0);
+  struct tapp_s *c = sim_connect(sim, 7, 1000000, true, NULL);
+  ck_assert(sim_run(sim, all_closed, NULL, 3600 * SEC));
+  sim_dump(sim);
+  check_exact(sim, c, server_app(sim, 0), 1000000, 1000000);
+  ck_assert_uint_gt(sim_stat(sim, 0, "drop_ooo_memory") + sim_stat(sim, 1, "drop_ooo_memory"), 0);
+  sim_free(sim);
+}
+END_TEST
+
 static Suite *suite(void)
 {
   Suite *s = suite_create("tcp-sim");
@@ -105,6 +197,8 @@ static Suite *suite(void)
   tcase_set_timeout(tc, 120);
   tcase_add_test(tc, transfer_no_loss);
   tcase_add_loop_test(tc, transfer_lossy, 0, 4);
+  tcase_add_test(tc, reassembly_bound);
+  tcase_add_test(tc, concurrent_sessions);
   suite_add_tcase(s, tc);
   return s;
 }

@@ -7,6 +7,7 @@
 #include <glib.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 
 struct wire_s
 {
@@ -49,7 +50,8 @@ static void wpkt_destroy(struct net_task_s *task)
   free(p);
 }
 
-static void deliver_now(struct wire_s *w, int to, struct net_buffer_s *buf)
+static void deliver_from(struct wire_s *w, int to, uint32_t src,
+                         struct net_buffer_s *buf)
 {
   struct net_layer_s *dst = w->side[to];
   if (!dst)
@@ -58,7 +60,7 @@ static void deliver_now(struct wire_s *w, int to, struct net_buffer_s *buf)
       return;
     }
   struct net_addr_s a_src = {
-    .ipv4 = side_addr[!to], .protocol = NET_IPPROTO_TCP,
+    .ipv4 = src, .protocol = NET_IPPROTO_TCP,
     .valid = NET_ADDR_IPV4 | NET_ADDR_PROTOCOL,
   };
   struct net_addr_s a_dst = {
@@ -73,6 +75,11 @@ static void deliver_now(struct wire_s *w, int to, struct net_buffer_s *buf)
     }
   net_task_inbound_push(task, dst, &w->layer, net_scheduler_time(w->layer.scheduler),
                         &a_src, &a_dst, buf);
+}
+
+static void deliver_now(struct wire_s *w, int to, struct net_buffer_s *buf)
+{
+  deliver_from(w, to, side_addr[!to], buf);
 }
 
 static void schedule(struct wire_s *w, int to, struct net_buffer_s *buf,
@@ -101,6 +108,8 @@ static void wire_outbound(struct wire_s *w, struct net_task_s *task)
   int from = task->source == w->side[0] ? 0 : task->source == w->side[1] ? 1 : -1;
   struct net_buffer_s *buf = net_task_packet_steal_buffer(task);
   net_time_t now = net_scheduler_time(w->layer.scheduler);
+  bool task_dst_valid = task->packet.dst.valid & NET_ADDR_IPV4;
+  uint32_t task_dst = task->packet.dst.ipv4;
 
   net_task_destroy(task);
   if (from < 0 || !buf)
@@ -110,13 +119,22 @@ static void wire_outbound(struct wire_s *w, struct net_task_s *task)
       return;
     }
   w->st.sent[from]++;
+  /* Only the other side's address is reachable (replies to injected
+     segments from elsewhere vanish). */
+  if (!(task_dst_valid && task_dst == side_addr[!from]))
+    {
+      w->st.unroutable++;
+      net_buffer_refdec(buf);
+      return;
+    }
   if (w->trace)
     {
       const uint8_t *h = net_buffer_data(buf);
       size_t len = net_buffer_len(buf);
       if (len >= 20)
-        fprintf(stderr, "%10.6f %d> %c%c%c%c seq=%u ack=%u win=%u len=%zu\n",
-                (double)now / 1e9, from, h[13] & 2 ? 'S' : '.', h[13] & 16 ? 'A' : '.',
+        fprintf(stderr, "%10.6f %d> %u>%u %c%c%c%c seq=%u ack=%u win=%u len=%zu\n",
+                (double)now / 1e9, from, (unsigned)(h[0] << 8 | h[1]),
+                (unsigned)(h[2] << 8 | h[3]), h[13] & 2 ? 'S' : '.', h[13] & 16 ? 'A' : '.',
                 h[13] & 1 ? 'F' : '.', h[13] & 4 ? 'R' : '.',
                 (unsigned)(h[4] << 24 | h[5] << 16 | h[6] << 8 | h[7]),
                 (unsigned)(h[8] << 24 | h[9] << 16 | h[10] << 8 | h[11]),
@@ -267,6 +285,16 @@ void wire_set_filter(struct wire_s *w, wire_filter_t filter, void *ctx)
 void wire_stats(const struct wire_s *w, struct wire_stats_s *st)
 {
   *st = w->st;
+}
+
+void wire_inject(struct wire_s *w, int to, uint32_t src, const uint8_t *seg,
+                 size_t len)
+{
+  struct net_buffer_s *buf = net_scheduler_buffer_alloc(w->layer.scheduler, 64, len);
+  if (!buf)
+    return;
+  memcpy(net_buffer_put(buf, len), seg, len);
+  deliver_from(w, to, src, buf);
 }
 
 void wire_free(struct wire_s *w)

@@ -35,7 +35,7 @@ struct wire_params_s
 struct wire_stats_s
 {
   uint64_t sent[2];     /* segments that entered from each side */
-  uint64_t lost, duplicated, reordered, filtered;
+  uint64_t lost, duplicated, reordered, filtered, unroutable;
 };
 
 struct wire_s *wire_new(struct net_scheduler_s *sched,
@@ -46,6 +46,10 @@ int wire_attach(struct wire_s *w, int side, struct net_layer_s *tcp);
 void wire_set_loss(struct wire_s *w, double loss);
 void wire_set_filter(struct wire_s *w, wire_filter_t filter, void *ctx);
 void wire_stats(const struct wire_s *w, struct wire_stats_s *st);
+/* Deliver a crafted segment (TCP header first) to side @p to, as if
+   sent by @p src, at once. */
+void wire_inject(struct wire_s *w, int to, uint32_t src, const uint8_t *seg,
+                 size_t len);
 /* Unbind both sides and drop the creator's reference. */
 void wire_free(struct wire_s *w);
 

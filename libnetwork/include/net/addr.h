@@ -16,6 +16,7 @@
 extern "C" {
 #endif
 
+/** Bytes in an Ethernet (MAC) address. */
 #define NET_MAC_LEN 6
 
 /** Which fields of a struct net_addr_s are meaningful. */
@@ -28,6 +29,10 @@ enum net_addr_valid_e
   NET_ADDR_PORT = 1u << 4,
 };
 
+/**
+ * The addresses of one end of a packet, at every level at once; @c valid
+ * says which fields are set (the others are 0).  Copied by value.
+ */
 struct net_addr_s
 {
   uint8_t mac[NET_MAC_LEN]; /**< Ethernet address */

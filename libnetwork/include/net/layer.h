@@ -23,9 +23,27 @@
  *
  * Serialisation: the scheduler never runs two handler methods of the same
  * layer at the same time (task_handle, bound, unbound, dangling,
- * child_context_adjust, context_changed, destroyed).  net_layer_bind() and
- * net_layer_unbind() called from outside the parent's own handler wait for
- * the parent to be idle on the threaded scheduler.
+ * child_context_adjust, context_changed, destroyed).
+ * - net_layer_bind(), net_layer_unbind(), net_layer_unbind_all() and
+ *   net_layer_context_changed() run the parent's methods (bound, unbound,
+ *   child_context_adjust) right away: from the parent's own handler they
+ *   just nest; from anywhere else they first wait until no thread runs
+ *   the parent (threaded scheduler; on the loop scheduler only a foreign
+ *   thread can find the parent busy).
+ * - The child's own methods (context_changed, dangling) run right away
+ *   when nobody runs the child, and otherwise as soon as the child's
+ *   current run ends, before its next task.  So a layer that binds itself
+ *   from its own handler sees its new context once that handler returns.
+ *   The parent never waits for the child: no lock-order deadlock between
+ *   a parent and a child each binding or unbinding the other.
+ * - Waiting happens only for the parent: do not make two layers' handlers
+ *   bind or unbind under each other at the same time (each would wait for
+ *   the other).  A handler binding under its own layer, or a child
+ *   unbinding itself from its parent, is fine.
+ *
+ * Direct dispatch (loop scheduler, options.direct_depth) runs a handler
+ * nested inside the pusher's handler; a nested handler that binds or
+ * unbinds under a layer lower on that same stack re-enters it.
  */
 #ifndef NET_LAYER_H_
 #define NET_LAYER_H_
@@ -46,9 +64,9 @@ extern "C" {
  */
 struct net_layer_context_s
 {
-  struct net_addr_s addr;
-  uint16_t prefix_size;
-  uint32_t mtu;
+  struct net_addr_s addr;   /**< our addresses at every level known so far */
+  uint16_t prefix_size;     /**< headroom to reserve in buffers we send */
+  uint32_t mtu;             /**< largest packet we may hand to the parent */
 };
 
 /** Handler methods of a layer type (a static const table per type). */
@@ -57,38 +75,58 @@ struct net_layer_handler_s
   /** Short type name for logs, dumps and statistics ("ipv4"). */
   const char *type_name;
 
-  /** Mandatory.  Free the layer's memory.  Children are already unbound
-      and every task involving the layer is gone. */
+  /** Mandatory.  Free the layer's memory.  Runs exactly once, in
+      scheduler context, after the last reference was dropped: children
+      are already unbound, the delegate's @c release has run, and every
+      task involving the layer is gone.  Must not push tasks from or to
+      the layer. */
   void (*destroyed)(struct net_layer_s *layer);
 
-  /** Mandatory.  Handle a delivered task: forward it, answer it, keep it
-      or net_task_destroy() it; never leak it. */
+  /** Mandatory.  Handle a delivered task, in scheduler context: the task
+      is now the layer's, to forward, answer, keep or net_task_destroy();
+      never leak it, never touch it once pushed again.  The task's source
+      and target are referenced while it lives, so @p layer is alive. */
   void (*task_handle)(struct net_layer_s *layer, struct net_task_s *task);
 
   /** Optional.  A child asks to be bound with address @p addr (meaning
-      chosen by this layer: ethertype, protocol, port...).  Return 0 to
-      accept, a negative errno to refuse (e.g. -EADDRINUSE). */
+      chosen by this layer: ethertype, protocol, port...; may be NULL).
+      Runs in this layer's context, inside net_layer_bind().  Return 0 to
+      accept (the core then takes a reference on @p child for us, valid
+      until @c unbound), or a negative errno to refuse (e.g.
+      -EADDRINUSE); without this method every child is accepted. */
   int (*bound)(struct net_layer_s *layer, const void *addr,
                struct net_layer_s *child);
 
-  /** Optional.  @p child was unbound (forget any demux entry for it). */
+  /** Optional.  @p child was unbound, by net_layer_unbind() or because
+      this layer is being destroyed: forget every pointer to it (demux
+      entries).  Runs in this layer's context; the core drops the
+      reference it held for us after this returns. */
   void (*unbound)(struct net_layer_s *layer, struct net_layer_s *child);
 
-  /** Optional.  This layer lost its parent (it may be bound again). */
+  /** Optional.  This layer lost its parent.  Runs in its own context,
+      after the core cancelled every task queued to it, every timer it
+      armed and every task it sent not delivered yet (so forget pointers
+      to such tasks).  The layer may be bound again. */
   void (*dangling)(struct net_layer_s *layer);
 
   /** Optional.  Derive a child's context from ours: typically add our
       header size to prefix_size, subtract it from mtu, set addresses.
-      @p cctx starts as a copy of our own context. */
+      @p cctx starts as a copy of our own context.  Runs in this layer's
+      context, at bind time and from net_layer_context_changed(); without
+      this method the child gets our context unchanged. */
   void (*child_context_adjust)(const struct net_layer_s *layer,
                                const struct net_layer_s *child,
                                struct net_layer_context_s *cctx);
 
-  /** Optional.  Our context changed (after bind or a parent change). */
+  /** Optional.  Our context changed (after we were bound, or our
+      parent's context changed); the new one is in layer->context.  Runs
+      in our own context; our children's contexts are recomputed after
+      it returns. */
   void (*context_changed)(struct net_layer_s *layer);
 
   /** Optional.  Copy up to @p max counters into @p out; return how many
-      the layer has (may exceed @p max).  Called in scheduler context. */
+      the layer has (may exceed @p max).  Called by net_layer_stats(),
+      whose caller makes sure the layer is not running at the time. */
   size_t (*stats)(const struct net_layer_s *layer, struct net_stat_s *out,
                   size_t max);
 };
@@ -106,80 +144,113 @@ struct net_layer_delegate_vtable_s
 /** Scheduler-private per-layer state (do not touch). */
 struct net_layer_sched_s
 {
-  struct net_task_s *mbox_head;    /* queued tasks, FIFO */
-  struct net_task_s *mbox_tail;
-  struct net_task_s *timers;       /* armed timers targeting this layer */
-  struct net_layer_s *run_next;    /* run queue link */
-  atomic_uint state;               /* queued / running / pending bits */
-  atomic_uint lock;                /* spinlock over mailbox, state, owner */
-  uint32_t generation;             /* bumped when the layer dangles */
-  unsigned exec_depth;             /* nested acquisitions by the owner */
-  const void *owner;               /* thread running the layer, or NULL */
-  struct net_layer_context_s pending_context; /* set while busy, applied later */
+  struct net_task_s *mbox_head;    /**< queued tasks, FIFO */
+  struct net_task_s *mbox_tail;    /**< last queued task */
+  struct net_task_s *timers;       /**< armed timers targeting this layer */
+  struct net_layer_s *run_next;    /**< run queue link */
+  atomic_uint state;               /**< queued / running / pending bits */
+  atomic_uint lock;                /**< spinlock over mailbox, state, owner */
+  uint32_t generation;             /**< bumped when the layer dangles */
+  unsigned exec_depth;             /**< nested acquisitions by the owner */
+  const void *owner;               /**< thread running the layer, or NULL */
+  struct net_layer_context_s pending_context; /**< set while busy, applied later */
 };
 
+/**
+ * A layer.  Implementations embed it as their first member and initialise
+ * it with net_layer_init().  Every field belongs to the core: a layer
+ * reads them (parent, context, scheduler, delegate) and writes none,
+ * except a root layer, which sets its own @c context (it has no parent to
+ * derive it from) before children are bound, then announces changes with
+ * net_layer_context_changed().
+ */
 struct net_layer_s
 {
-  atomic_uint refcount;
-  const struct net_layer_handler_s *handler;
-  struct net_scheduler_s *scheduler;
+  atomic_uint refcount;             /**< use net_layer_refinc/refdec */
+  const struct net_layer_handler_s *handler; /**< the layer type's methods */
+  struct net_scheduler_s *scheduler; /**< delivers every task of the layer */
   struct net_layer_s *parent;       /**< weak, NULL when not bound */
   struct net_layer_s *children;     /**< first bound child */
   struct net_layer_s *sibling_next; /**< next child of our parent */
-  struct net_layer_s *sibling_prev;
-  struct net_layer_context_s context;
-  void *delegate;
-  const struct net_layer_delegate_vtable_s *delegate_vtable;
-  struct net_layer_sched_s sched;
+  struct net_layer_s *sibling_prev; /**< previous child of our parent */
+  struct net_layer_context_s context; /**< addresses, prefix, mtu */
+  void *delegate;                   /**< given to net_layer_init() */
+  const struct net_layer_delegate_vtable_s *delegate_vtable; /**< idem, may be NULL */
+  struct net_layer_sched_s sched;   /**< scheduler-private */
 };
 
 /**
  * Initialise an embedded layer with one reference owned by the caller.
- * Called by a layer factory before the layer is used.
- * @return 0, or -EINVAL when @p handler lacks destroyed/task_handle or
- * @p sched is NULL.
+ * Called by a layer factory before the layer is used (any thread).
+ * @p handler is kept (a static table); @p delegate and @p delegate_vtable
+ * may be NULL and are kept as given.
+ * @return 0, -EINVAL (with a g_critical) when @p layer, @p handler or
+ * @p sched is NULL or @p handler lacks destroyed/task_handle, or
+ * -ESHUTDOWN when @p sched is being destroyed.
  */
 int net_layer_init(struct net_layer_s *layer,
                    const struct net_layer_handler_s *handler,
                    struct net_scheduler_s *sched, void *delegate,
                    const struct net_layer_delegate_vtable_s *delegate_vtable);
 
-/** Take a reference (any thread); returns @p layer. */
+/** Take a reference (any thread); returns @p layer.  The caller must
+    already hold one (or be a handler of the layer). */
 struct net_layer_s *net_layer_refinc(struct net_layer_s *layer);
 
-/** Drop a reference (any thread).  The last one schedules destruction. */
+/**
+ * Drop a reference (any thread, including the layer's own handlers).  The
+ * last one schedules destruction: later, in scheduler context, never
+ * inside this call, the layer's children are unbound, its delegate's
+ * @c release and then its @c destroyed run.  Dropping a reference not
+ * held is reported with a g_critical.
+ */
 void net_layer_refdec(struct net_layer_s *layer);
 
 /**
  * Bind @p child under @p parent with a parent-specific address.  The
  * parent's @c bound may refuse.  On success the parent holds a reference
  * on the child, the child's context is computed through the parent's
- * @c child_context_adjust, and the child's @c context_changed runs.
+ * @c child_context_adjust, and the child's @c context_changed runs, then
+ * the contexts of the child's own children are recomputed the same way
+ * (see "Serialisation" for when the child's methods run).
+ * Any thread; both layers must be referenced by the caller.
  * @return 0, -EBUSY (child already has a parent), -EXDEV (different
- * schedulers), -ELOOP (child is an ancestor of parent), -EINVAL, or the
- * parent's refusal.
+ * schedulers), -ELOOP (child is @p parent or one of its ancestors),
+ * -EINVAL (NULL, with a g_critical, or a layer whose last reference is
+ * gone), -ESHUTDOWN (scheduler being destroyed), or the parent's refusal.
  */
 int net_layer_bind(struct net_layer_s *parent, const void *addr,
                    struct net_layer_s *child);
 
 /**
  * Unbind @p child from @p parent: the parent's @c unbound runs, the child
- * becomes dangling (see file doc), the parent's reference is dropped.
+ * becomes dangling (see file doc), the parent's reference is dropped
+ * (which may schedule the child's destruction).  Any thread.
  * No-op when @p child is not a child of @p parent.
  */
 void net_layer_unbind(struct net_layer_s *parent, struct net_layer_s *child);
 
-/** Unbind every child of @p parent. */
+/** Unbind every child of @p parent, as net_layer_unbind() does for one
+    (any thread). */
 void net_layer_unbind_all(struct net_layer_s *parent);
 
 /**
  * Recompute the contexts of @p layer's children (recursively) after the
  * layer changed its own context (e.g. an address was configured); each
- * child's @c context_changed runs.
+ * child's @c context_changed runs.  Call it from the layer's handler, or
+ * from any thread (it then waits for the layer to be idle).
  */
 void net_layer_context_changed(struct net_layer_s *layer);
 
-/** Counters of @p layer through its @c stats method (0 when it has none). */
+/**
+ * Counters of @p layer through its @c stats method: up to @p max copied to
+ * @p out; returns how many the layer has (0 without a @c stats method).
+ * The counters are read without synchronisation: call it where the
+ * layer cannot be running — from any handler on a loop scheduler (one
+ * thread runs every layer), from the layer's own handler on a threaded
+ * one, or while the scheduler is not running; elsewhere ask the layer
+ * with a QUERY.
+ */
 size_t net_layer_stats(const struct net_layer_s *layer, struct net_stat_s *out,
                        size_t max);
 

@@ -32,6 +32,7 @@
 extern "C" {
 #endif
 
+/** Which clock a scheduler runs on (struct net_scheduler_options_s). */
 enum net_clock_e
 {
   NET_CLOCK_MONOTONIC, /**< g_get_monotonic_time()-based, nanoseconds */
@@ -43,7 +44,7 @@ enum net_clock_e
 /** Creation options; zero-initialise and set what you need. */
 struct net_scheduler_options_s
 {
-  enum net_clock_e clock;
+  enum net_clock_e clock;     /**< [NET_CLOCK_MONOTONIC] */
   /** Loop backend: run an idle target's handler right away when a task is
       pushed from the scheduler thread (run-to-completion), at most
       direct_depth nested levels; 0 disables direct dispatch. */
@@ -55,10 +56,11 @@ struct net_scheduler_options_s
   /** Upper bound on live tasks from net_scheduler_task_alloc (0 = 1<<20). */
   size_t task_limit;
   /** Packet pools: element counts (0 = defaults 4096 and 2048) and the
-      large buffer size (0 = 2048 + headroom; set 65536+ for offloads). */
+      large buffer size (0 = 2048 + 128 of headroom; set 65536+ for
+      offloads).  Small buffers hold 512 bytes. */
   size_t small_buffers;
-  size_t large_buffers;
-  size_t large_buffer_size;
+  size_t large_buffers;       /**< see small_buffers */
+  size_t large_buffer_size;   /**< see small_buffers */
 };
 
 /** Counters (see net_scheduler_stats()). */
@@ -67,7 +69,7 @@ struct net_scheduler_stats_s
   uint64_t pushed;      /**< tasks pushed */
   uint64_t delivered;   /**< tasks handed to task_handle */
   uint64_t cancelled;   /**< tasks cancelled before delivery */
-  uint64_t timers_fired;
+  uint64_t timers_fired; /**< timers that became due (counted in pushed when armed) */
   uint64_t direct;      /**< deliveries done by direct dispatch */
   uint64_t alloc_failures; /**< task allocations refused (limit) */
   size_t live_tasks;    /**< allocated from the scheduler, not yet freed */
@@ -76,13 +78,17 @@ struct net_scheduler_stats_s
 
 /**
  * Create a loop scheduler attached to @p context (NULL: the thread-default
- * main context).  The thread that iterates @p context is the scheduler
- * thread.  @p options may be NULL.
+ * main context; a reference is taken).  The thread that iterates
+ * @p context is the scheduler thread.  @p options may be NULL (defaults).
+ * @return the scheduler, or NULL when memory is short.
  */
 struct net_scheduler_s *net_scheduler_loop_create(
   GMainContext *context, const struct net_scheduler_options_s *options);
 
-/** Create a threaded scheduler; workers start at once. */
+/** Create a threaded scheduler; workers (and a poller thread for timers
+    and fds) start at once.  Returns NULL (with a g_critical) for
+    NET_CLOCK_VIRTUAL, which only the loop backend has, or when threads
+    or memory are short.  options.direct_depth is ignored. */
 struct net_scheduler_s *net_scheduler_threaded_create(
   const struct net_scheduler_options_s *options);
 
@@ -95,8 +101,8 @@ struct net_scheduler_s *net_scheduler_threaded_create(
  */
 void net_scheduler_destroy(struct net_scheduler_s *sched);
 
-/** Run until net_scheduler_quit() (loop: iterates its GMainContext;
-    threaded: waits). */
+/** Run until net_scheduler_quit() (loop: iterates its GMainContext and
+    must be able to acquire it; threaded: waits). */
 void net_scheduler_run(struct net_scheduler_s *sched);
 
 /** Make net_scheduler_run() return (any thread). */
@@ -113,7 +119,8 @@ void net_scheduler_run_until_idle(struct net_scheduler_s *sched);
  * Run for @p duration of scheduler time.  On a virtual clock this fires
  * every timer up to now + duration in deadline order, jumping the clock,
  * and returns as soon as that point is reached; on a real clock it
- * dispatches (blocking in between) until the time has passed.
+ * dispatches (blocking in between) until the time has passed or
+ * net_scheduler_quit() is called.  Call from outside scheduler context.
  */
 void net_scheduler_run_for(struct net_scheduler_s *sched, net_time_t duration);
 
@@ -128,7 +135,11 @@ struct net_scheduler_s *net_scheduler_current(void);
 net_time_t net_scheduler_time(const struct net_scheduler_s *sched);
 
 /**
- * Cancel a pushed task that was not delivered yet (any thread).
+ * Cancel a pushed task that was not delivered yet (any thread).  A task
+ * leaves its mailbox when its target's run takes it (in batches of up to
+ * options.batch), and from then on is "being delivered".  The task's
+ * memory must still be valid: cancel tasks whose memory you own (e.g. a
+ * timer task embedded in your layer) or that you know are queued.
  * @return true if it was cancelled (the scheduler destroyed it), false if
  * it was already delivered, is being delivered, or was never pushed.
  */
@@ -140,34 +151,53 @@ bool net_scheduler_task_cancel(struct net_scheduler_s *sched,
  * gets a NOTIFICATION with opcode NET_OP_FD_READY and arg = ready events,
  * and the watch pauses until net_scheduler_fd_rearm(), so a layer drains
  * the fd at its own pace.  The watch holds no reference on the layer: the
- * layer must remove it (net_scheduler_fd_unwatch) before it is destroyed.
- * @return a watch handle, or NULL on error.
+ * layer removes it (net_scheduler_fd_unwatch) at the latest in its
+ * @c destroyed handler; readiness once its last reference is gone is
+ * dropped.  Any thread.
+ * @return a watch handle, or NULL (with a g_critical) for bad arguments
+ * (@p layer on another scheduler, negative @p fd, no @p events) or when
+ * memory is short.
  */
 struct net_fd_watch_s *net_scheduler_fd_watch(struct net_scheduler_s *sched,
                                               struct net_layer_s *layer,
                                               int fd, GIOCondition events);
 
-/** Resume a paused watch (from the layer's handler). */
+/** Resume a paused watch, typically from the layer's handler once it
+    drained the fd (any thread). */
 void net_scheduler_fd_rearm(struct net_fd_watch_s *watch);
 
-/** Stop watching and free the handle. */
+/**
+ * Stop watching and free the handle (NULL is ignored; any thread).  A
+ * notification still queued is cancelled, but one already taken for
+ * delivery still reaches the layer: a layer ignores NET_OP_FD_READY once
+ * it unwatched (the fd may be closed by then).
+ */
 void net_scheduler_fd_unwatch(struct net_fd_watch_s *watch);
 
-/** The scheduler's pool of small buffers (ACKs, ARP, control). */
+/** The scheduler's pool of small buffers (ACKs, ARP, control), owned by
+    the scheduler (no reference is given; take one with
+    net_buffer_pool_refinc() to keep it past the scheduler).  Any thread. */
 struct net_buffer_pool_s *net_scheduler_small_pool(struct net_scheduler_s *sched);
 
-/** The scheduler's pool of large buffers (data, full frames). */
+/** The scheduler's pool of large buffers (data, full frames); same rules
+    as net_scheduler_small_pool(). */
 struct net_buffer_pool_s *net_scheduler_large_pool(struct net_scheduler_s *sched);
 
 /**
  * Allocate a buffer able to hold @p headroom + @p size bytes from the
- * smallest pool that fits, with begin = end = headroom.
- * @return NULL when no pool fits or the pool is exhausted.
+ * smallest pool that fits (a small request falls back to the large pool
+ * when the small one is exhausted), with begin = end = headroom.  The
+ * caller owns the one reference.  Any thread.
+ * @return NULL when no pool fits or the pools are exhausted (counted in
+ * the pools' failures).
  */
 struct net_buffer_s *net_scheduler_buffer_alloc(struct net_scheduler_s *sched,
                                                 size_t headroom, size_t size);
 
-/** Buffer for a packet sent by @p layer: headroom is its context prefix. */
+/** Buffer for a packet of @p size bytes sent by @p layer: the headroom
+    is its context's prefix_size, so the layers below add their headers
+    without copying.  Call from the layer's handler (it reads the
+    context).  Same return as net_scheduler_buffer_alloc(). */
 struct net_buffer_s *net_layer_buffer_alloc(struct net_layer_s *layer,
                                             size_t size);
 

@@ -21,9 +21,9 @@ extern "C" {
 /** Nanoseconds on a scheduler clock. */
 typedef uint64_t net_time_t;
 
-#define NET_NSEC_PER_USEC UINT64_C(1000)
-#define NET_NSEC_PER_MSEC UINT64_C(1000000)
-#define NET_NSEC_PER_SEC  UINT64_C(1000000000)
+#define NET_NSEC_PER_USEC UINT64_C(1000)       /**< nanoseconds in a microsecond */
+#define NET_NSEC_PER_MSEC UINT64_C(1000000)    /**< nanoseconds in a millisecond */
+#define NET_NSEC_PER_SEC  UINT64_C(1000000000) /**< nanoseconds in a second */
 
 /** A deadline that never comes. */
 #define NET_TIME_NEVER UINT64_MAX
@@ -46,7 +46,7 @@ struct net_device_s;
 struct net_stat_s
 {
   const char *name;   /**< static string, e.g. "drop_bad_checksum" */
-  uint64_t value;
+  uint64_t value;     /**< the counter's value when it was read */
 };
 
 #ifdef __cplusplus

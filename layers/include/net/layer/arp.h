@@ -38,8 +38,9 @@
 extern "C" {
 #endif
 
-#define NET_ARP_PACKET_LEN 28   /* Ethernet/IPv4 ARP payload */
+#define NET_ARP_PACKET_LEN 28   /**< Ethernet/IPv4 ARP payload */
 
+/** Opcodes of the tasks the ARP layer handles. */
 enum net_arp_opcode_e
 {
   NET_ARP_OP_BASE = NET_OP_LAYER_BASE + 0x0600,
@@ -51,7 +52,7 @@ enum net_arp_opcode_e
 /** Resolution request; allocate with net_arp_query_alloc(). */
 struct net_arp_query_s
 {
-  struct net_task_s task;
+  struct net_task_s task;    /**< the QUERY, then its RESPONSE */
   uint32_t ipv4;             /**< in: next hop, host order */
   uint8_t mac[6];            /**< out: its Ethernet address */
   net_time_t expires;        /**< out: the answer is valid until then */

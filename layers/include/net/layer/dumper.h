@@ -112,7 +112,7 @@ struct net_dumper_params_s
     capture. */
 struct net_dumper_delegate_vtable_s
 {
-  struct net_layer_delegate_vtable_s base;
+  struct net_layer_delegate_vtable_s base; /**< release: the dumper is being destroyed */
   /** Optional.  max_packets were dumped (called once, in scheduler
       context); later packets are ignored. */
   void (*done)(void *delegate, struct net_layer_s *dumper);

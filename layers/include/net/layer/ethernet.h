@@ -55,19 +55,20 @@
 extern "C" {
 #endif
 
-#define NET_ETHERNET_HEADER_LEN 14
-#define NET_ETHERNET_MIN_FRAME 60   /* without FCS */
-#define NET_ETHERNET_VLAN_LEN 4     /* an 802.1Q tag a frame may carry */
-#define NET_ETHERNET_DEFAULT_MTU 1500
-#define NET_ETHERTYPE_IPV4 0x0800
-#define NET_ETHERTYPE_ARP  0x0806
-#define NET_ETHERTYPE_VLAN 0x8100
-#define NET_ETHERTYPE_IPV6 0x86dd
+#define NET_ETHERNET_HEADER_LEN 14   /**< destination, source, type */
+#define NET_ETHERNET_MIN_FRAME 60    /**< shortest frame, without FCS */
+#define NET_ETHERNET_VLAN_LEN 4      /**< an 802.1Q tag a frame may carry */
+#define NET_ETHERNET_DEFAULT_MTU 1500 /**< payload MTU without a device value */
+#define NET_ETHERTYPE_IPV4 0x0800    /**< IPv4 (bind IPv4 with it) */
+#define NET_ETHERTYPE_ARP  0x0806    /**< ARP (bind ARP with it) */
+#define NET_ETHERTYPE_VLAN 0x8100    /**< 802.1Q tagged frame */
+#define NET_ETHERTYPE_IPV6 0x86dd    /**< IPv6 */
 /** Smallest value of the type field that is an ethertype (not a length). */
 #define NET_ETHERTYPE_MIN  0x0600
 
 /** Bind address of a mirror child (a length, never a real ethertype). */
 #define NET_ETHERNET_MIRROR 0x0000
+/** Mirror children one Ethernet layer accepts. */
 #define NET_ETHERNET_MAX_MIRRORS 4
 /** Mirror tasks one layer may have in flight before it stops mirroring. */
 #define NET_ETHERNET_MIRROR_BACKLOG 4096
@@ -98,6 +99,7 @@ struct net_ethernet_params_s
   bool all_multicast;
 };
 
+/** Which way a mirrored frame went. */
 enum net_ethernet_direction_e
 {
   NET_ETHERNET_DIR_IN,   /**< received from the medium */
@@ -109,10 +111,10 @@ enum net_ethernet_direction_e
     reception or transmission time). */
 struct net_ethernet_mirror_task_s
 {
-  struct net_task_s task;
+  struct net_task_s task;  /**< the INBOUND task delivered to the mirror */
   uint32_t offset;    /**< first byte of the frame in buffer->data */
   uint32_t length;    /**< frame length (no FCS) */
-  enum net_ethernet_direction_e direction;
+  enum net_ethernet_direction_e direction; /**< received or sent */
 };
 
 /**

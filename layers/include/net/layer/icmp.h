@@ -24,8 +24,9 @@
 extern "C" {
 #endif
 
-#define NET_ICMP_HEADER_LEN 8
+#define NET_ICMP_HEADER_LEN 8   /**< type, code, checksum, 4 bytes of rest */
 
+/** ICMP message types (RFC 792) this layer knows. */
 enum net_icmp_type_e
 {
   NET_ICMP_ECHO_REPLY = 0,

@@ -25,19 +25,19 @@ extern "C" {
 /** Configuration of the whole suite (each part may stay zeroed). */
 struct net_inet_config_s
 {
-  struct net_ipv4_config_s ipv4;
-  struct net_arp_config_s arp;
-  struct net_icmp_config_s icmp;
-  struct net_udp_config_s udp;
+  struct net_ipv4_config_s ipv4; /**< addresses, gateway, limits */
+  struct net_arp_config_s arp;   /**< neighbour cache */
+  struct net_icmp_config_s icmp; /**< error rate, echo */
+  struct net_udp_config_s udp;   /**< checksums */
 };
 
 /** The layers of a suite; each pointer holds one reference. */
 struct net_inet_s
 {
-  struct net_layer_s *arp;
-  struct net_layer_s *ipv4;
-  struct net_layer_s *icmp;
-  struct net_layer_s *udp;
+  struct net_layer_s *arp;   /**< under the link, ethertype 0x0806 */
+  struct net_layer_s *ipv4;  /**< under the link, ethertype 0x0800 */
+  struct net_layer_s *icmp;  /**< under ipv4, protocol 1 */
+  struct net_layer_s *udp;   /**< under ipv4, protocol 17: bind endpoints here */
 };
 
 /**

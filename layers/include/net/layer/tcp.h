@@ -101,10 +101,10 @@ struct net_tcp_endpoint_s
 /** A connection's addresses (host order). */
 struct net_tcp_tuple_s
 {
-  uint32_t local_addr;
-  uint32_t remote_addr;
-  uint16_t local_port;
-  uint16_t remote_port;
+  uint32_t local_addr;   /**< our address */
+  uint32_t remote_addr;  /**< the peer's address */
+  uint16_t local_port;   /**< our port */
+  uint16_t remote_port;  /**< the peer's port */
 };
 
 /**
@@ -125,8 +125,9 @@ struct net_tcp_session_options_s
       against the window until net_tcp_recv_done() [false: the window
       reopens as soon as data are delivered]. */
   bool manual_recv;
-  /** Do not offer window scaling / timestamps (RFC 7323) [offered]. */
+  /** Do not offer window scaling (RFC 7323) [offered]. */
   bool no_wscale;
+  /** Do not offer timestamps (RFC 7323) [offered]. */
   bool no_timestamps;
   /** Send keepalive probes when idle [false]. */
   bool keepalive;
@@ -152,6 +153,13 @@ struct net_tcp_config_s
   unsigned max_sessions;   /**< sessions (all states) per tcp layer [65536] */
   /** Reassembly memory per session, buffer capacity in bytes [rcv_buf]. */
   uint32_t ooo_max;
+  /** Buffer capacity all send queues of the layer may hold together
+      [half the scheduler's large pool]; beyond, net_tcp_send() says
+      -EAGAIN to sessions that have data queued already. */
+  size_t snd_mem_max;
+  /** Buffer capacity all reassembly queues may hold together [a quarter
+      of the large pool]; beyond, out-of-order segments are dropped. */
+  size_t ooo_mem_max;
   /** Challenge ACKs (RFC 5961) per second per tcp layer [1000]. */
   unsigned challenge_ack_limit;
   uint16_t ephemeral_min;  /**< ephemeral port range [49152] */
@@ -187,7 +195,7 @@ int net_tcp_get_config(const struct net_layer_s *tcp,
 /** Listener delegate: the base vtable plus the accept decision. */
 struct net_tcp_listener_delegate_vtable_s
 {
-  struct net_layer_delegate_vtable_s base;
+  struct net_layer_delegate_vtable_s base; /**< release: the listener is being destroyed */
   /**
    * Optional.  A connection completed its handshake.  Bind an application
    * to it (net_layer_bind(session, NULL, app)) and return 0; or return 0
@@ -201,6 +209,7 @@ struct net_tcp_listener_delegate_vtable_s
                 struct net_layer_s *session);
 };
 
+/** What net_tcp_listen() listens on, and its limits. */
 struct net_tcp_listen_params_s
 {
   struct net_tcp_endpoint_s local; /**< port mandatory; addr 0 = any */
@@ -241,13 +250,14 @@ struct net_layer_s *net_tcp_accept_take(struct net_task_s *task);
 /** Session delegate: the base vtable plus session events. */
 struct net_tcp_session_delegate_vtable_s
 {
-  struct net_layer_delegate_vtable_s base;
+  struct net_layer_delegate_vtable_s base; /**< release: the session is being destroyed */
   /** Optional.  @p event is an enum net_tcp_event_e value (never
       NET_TCP_EV_ACCEPT); runs in the session's scheduler context. */
   void (*event)(void *delegate, struct net_layer_s *session,
                 uint32_t event, int err);
 };
 
+/** Whom net_tcp_connect() connects to, from where, and how. */
 struct net_tcp_connect_params_s
 {
   struct net_tcp_endpoint_s remote; /**< both fields mandatory */
@@ -324,18 +334,34 @@ int net_tcp_set_nodelay(struct net_layer_s *app, struct net_layer_s *session,
 /** Snapshot of a session (see net_tcp_session_info()). */
 struct net_tcp_info_s
 {
-  enum net_tcp_state_e state;
-  struct net_tcp_tuple_s tuple;
-  uint32_t snd_una, snd_nxt, snd_wnd, cwnd, ssthresh;
-  uint32_t rcv_nxt, rcv_wnd;
+  enum net_tcp_state_e state;     /**< RFC 9293 state */
+  struct net_tcp_tuple_s tuple;   /**< addresses and ports */
+  uint32_t snd_una;         /**< oldest unacknowledged sequence number */
+  uint32_t snd_nxt;         /**< next sequence number to send */
+  uint32_t snd_wnd;         /**< peer's receive window, bytes (scaled) */
+  uint32_t cwnd;            /**< congestion window, bytes */
+  uint32_t ssthresh;        /**< slow-start threshold, bytes */
+  uint32_t rcv_nxt;         /**< next sequence number expected */
+  uint32_t rcv_wnd;         /**< window we offer, bytes */
   uint16_t snd_mss;         /**< payload bytes per segment we send */
-  uint8_t snd_wscale, rcv_wscale;
-  bool timestamps;
-  net_time_t srtt, rttvar, rto;
+  uint8_t snd_wscale;       /**< shift applied to the peer's windows */
+  uint8_t rcv_wscale;       /**< shift applied to the windows we send */
+  bool timestamps;          /**< RFC 7323 timestamps in use */
+  net_time_t srtt;          /**< smoothed round-trip time (RFC 6298) */
+  net_time_t rttvar;        /**< round-trip time variation */
+  net_time_t rto;           /**< current retransmission timeout */
   unsigned backoff;         /**< consecutive RTO expirations */
-  uint64_t segs_in, segs_out, bytes_in, bytes_out;
-  uint64_t retransmits, timeouts, fast_retransmits, zero_window_probes;
-  uint64_t ooo_segs, dup_segs, challenge_acks;
+  uint64_t segs_in;         /**< segments received */
+  uint64_t segs_out;        /**< segments sent */
+  uint64_t bytes_in;        /**< payload bytes received in order */
+  uint64_t bytes_out;       /**< payload bytes sent, retransmissions included */
+  uint64_t retransmits;     /**< segments sent again */
+  uint64_t timeouts;        /**< retransmission timer expirations */
+  uint64_t fast_retransmits; /**< retransmissions on duplicate ACKs */
+  uint64_t zero_window_probes; /**< probes of a closed peer window */
+  uint64_t ooo_segs;        /**< segments received out of order */
+  uint64_t dup_segs;        /**< segments already received in part, or out of window */
+  uint64_t challenge_acks;  /**< RFC 5961 challenge ACKs sent */
 };
 
 /**

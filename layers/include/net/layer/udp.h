@@ -31,8 +31,8 @@
 extern "C" {
 #endif
 
-#define NET_UDP_HEADER_LEN 8
-#define NET_UDP_EPHEMERAL_MIN 49152
+#define NET_UDP_HEADER_LEN 8        /**< ports, length, checksum */
+#define NET_UDP_EPHEMERAL_MIN 49152 /**< first port picked for local_port 0 */
 
 /** Bind address of a UDP endpoint (host order). */
 struct net_udp_bind_s
