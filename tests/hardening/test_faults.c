@@ -296,6 +296,86 @@ START_TEST(test_shutdown_in_flight)
 }
 END_TEST
 
+/* ---- a parent destroyed under a running child ------------------------ */
+
+/* The child holds its parent's pointer (as every layer does, weakly) and
+   pushes to it after the parent's last reference went, while the
+   parent's destruction runs on the other worker. */
+struct gone_s
+{
+  struct net_layer_s layer;
+  atomic_int running, released;
+};
+
+static void gone_parent_task(struct net_layer_s *layer, struct net_task_s *task)
+{
+  net_task_destroy(task);
+}
+
+static void gone_destroyed(struct net_layer_s *layer)
+{
+  free(net_container_of(layer, struct gone_s, layer));
+}
+
+static const struct net_layer_handler_s gone_parent_handler = {
+  .type_name = "gone-parent",
+  .destroyed = gone_destroyed,
+  .task_handle = gone_parent_task,
+};
+
+static void gone_child_task(struct net_layer_s *layer, struct net_task_s *task)
+{
+  struct gone_s *c = net_container_of(layer, struct gone_s, layer);
+  struct net_layer_s *parent = layer->parent;
+  net_task_destroy(task);
+  atomic_store(&c->running, 1);
+  for (unsigned i = 0; i < 2000 && !atomic_load(&c->released); i++)
+    g_usleep(1000);
+  g_usleep(20000);   /* the parent's destruction starts meanwhile */
+  struct net_task_s *t = net_scheduler_task_alloc(layer->scheduler);
+  ck_assert_ptr_nonnull(t);
+  /* Refused (the parent is gone), quietly: no critical, no leak. */
+  ck_assert_int_lt(net_task_notification_push(t, parent, layer, 1, 0, 0), 0);
+}
+
+static const struct net_layer_handler_s gone_child_handler = {
+  .type_name = "gone-child",
+  .destroyed = gone_destroyed,
+  .task_handle = gone_child_task,
+};
+
+static struct gone_s *gone_new(struct net_scheduler_s *sched,
+                               const struct net_layer_handler_s *h)
+{
+  struct gone_s *g = calloc(1, sizeof *g);
+  ck_assert_ptr_nonnull(g);
+  ck_assert_int_eq(net_layer_init(&g->layer, h, sched, NULL, NULL), 0);
+  return g;
+}
+
+START_TEST(test_parent_gone_under_child)
+{
+  unsigned criticals = hn_criticals();
+  struct hn_net_s n;
+  net_up(&n, 1);
+  struct gone_s *p = gone_new(n.sched, &gone_parent_handler);
+  struct gone_s *c = gone_new(n.sched, &gone_child_handler);
+  ck_assert_int_eq(net_layer_bind(&p->layer, NULL, &c->layer), 0);
+  net_layer_refdec(&c->layer);
+  struct net_task_s *t = net_scheduler_task_alloc(n.sched);
+  ck_assert_ptr_nonnull(t);
+  ck_assert_int_eq(net_task_notification_push(t, &c->layer, NULL, 1, 0, 0), 0);
+  for (unsigned i = 0; i < 5000 && !atomic_load(&c->running); i++)
+    g_usleep(1000);
+  ck_assert(atomic_load(&c->running));
+  net_layer_refdec(&p->layer);
+  atomic_store(&c->released, 1);
+  hn_run(&n);
+  ck_assert_uint_eq(hn_criticals(), criticals);
+  hn_net_fini(&n);
+}
+END_TEST
+
 static Suite *suite(void)
 {
   Suite *s = suite_create("faults");
@@ -306,6 +386,7 @@ static Suite *suite(void)
   tcase_add_loop_test(tc, test_unbind_ipv4_in_flight, 0, 8);
   tcase_add_loop_test(tc, test_unbind_apps_in_flight, 0, 8);
   tcase_add_loop_test(tc, test_shutdown_in_flight, 0, 8);
+  tcase_add_test(tc, test_parent_gone_under_child);
   suite_add_tcase(s, tc);
   return s;
 }
