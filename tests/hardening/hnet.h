@@ -18,6 +18,7 @@
 #include <net/layer/tcp.h>
 #include <net/dev/pair.h>
 #include <glib.h>
+#include <stdatomic.h>
 
 #define HN_CLIENT_IP 0x0a000001u
 #define HN_SERVER_IP 0x0a000002u
@@ -92,14 +93,16 @@ struct hn_app_s
   struct net_layer_s layer;
   uint64_t seed;            /* pattern of what it sends and expects back */
   uint64_t tx_total, tx_queued;
-  uint64_t rx_bytes;
-  uint64_t rx_bad;          /* first wrong offset + 1; 0 = all right */
   bool echo_check;          /* what arrives must be the pattern */
   bool stalled;             /* manual receive: keep what arrives */
   GQueue held;              /* buffers kept while stalled */
   uint64_t held_bytes;
-  bool connected, peer_closed, closed;
-  int closed_err;
+  /* Read by the test while a worker of the threaded scheduler may be
+     running the app (timers fire at any time): atomics. */
+  _Atomic uint64_t rx_bytes;
+  _Atomic uint64_t rx_bad;  /* first wrong offset + 1; 0 = all right */
+  atomic_bool connected, peer_closed, closed;
+  atomic_int closed_err;
 };
 
 struct hn_app_s *hn_app_new(struct hn_net_s *n, uint64_t seed, uint64_t tx_total);
