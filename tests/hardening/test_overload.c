@@ -444,7 +444,8 @@ START_TEST(test_neighbour_flood)
   /* Datagrams to thousands of neighbours that never answer: the next-hop
      table and the cache stay bounded, and say so. */
   struct net_buffer_pool_s *small = net_scheduler_small_pool(n.sched);
-  for (unsigned i = 0; i < count / 4; i++)
+  const unsigned sends = scaled(5000, 4 * neigh_max);
+  for (unsigned i = 0; i < sends; i++)
     {
       hn_udp_send(&n, 1, 0x0a000000u | ((i * 7919u) & 0xffff) | 0x200, 9, 32);
       if (i % 100 == 0)
