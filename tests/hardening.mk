@@ -45,7 +45,7 @@ fuzz-corpus: tests/fuzz/gen_corpus$(EXEEXT)
 	tests/fuzz/gen_corpus$(EXEEXT) $(srcdir)/tests/fuzz/corpus
 .PHONY: fuzz-corpus
 
-EXTRA_DIST += tests/fuzz/corpus tests/fuzz/run.sh
+EXTRA_DIST += tests/fuzz/corpus tests/fuzz/run.sh doc/robustness.md
 
 if FUZZERS
 # The library's sources again, instrumented for coverage-guided fuzzing
@@ -99,7 +99,17 @@ tests_fuzz_fuzz_stack_SOURCES = tests/fuzz/fuzz_stack.c $(FUZZ_HARNESS)
 tests_fuzz_fuzz_stack_CFLAGS = $(FUZZ_TARGET_CFLAGS)
 tests_fuzz_fuzz_stack_LDFLAGS = $(FUZZ_LINK_FLAGS)
 tests_fuzz_fuzz_stack_LDADD = $(FUZZ_LIBS)
+
+# make fuzz [FUZZ_SECONDS=N]: every target for N seconds (tests/fuzz/run.sh).
+FUZZ_SECONDS = 60
+fuzz: $(FUZZERS_BIN)
+	FUZZ_BUILDDIR=. top_srcdir='$(abs_top_srcdir)' \
+	  $(SHELL) $(srcdir)/tests/fuzz/run.sh $(FUZZ_SECONDS)
+else
+fuzz:
+	@echo "fuzz targets need: ./configure --enable-fuzzers CC=clang" >&2; exit 1
 endif
+.PHONY: fuzz
 
 # ---- overload and faults -------------------------------------------------
 HARDENING_SUPPORT = tests/hardening/hnet.h tests/hardening/hnet.c $(FUZZ_PACKET)
