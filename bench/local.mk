@@ -14,3 +14,12 @@ EXTRA_DIST += bench/callgrind-task.sh
 noinst_PROGRAMS += bench/bench_pps
 bench_bench_pps_LDADD = libnetwork.la $(GLIB_LIBS)
 EXTRA_DIST += bench/callgrind-pps.sh
+
+# Offloads: two stacks over the pair device with offloads none/csum/tso on
+# a perfect and a lossy wire (no root), and tcpecho against the kernel
+# over a TAP with each offload setting (root; SKIP otherwise).
+check_PROGRAMS += tests/perf/test_offload
+TESTS += tests/perf/test_offload tests/perf/tap_offload.sh
+dist_check_SCRIPTS += tests/perf/tap_offload.sh
+tests_perf_test_offload_CFLAGS = $(NET_TEST_CFLAGS)
+tests_perf_test_offload_LDADD = $(NET_TEST_LIBS)

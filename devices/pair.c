@@ -149,7 +149,13 @@ static struct net_buffer_s *frame_copy(struct net_scheduler_s *sched,
   struct net_buffer_s *copy =
     net_scheduler_buffer_alloc(sched, net_buffer_headroom(buf), len);
   if (copy)
-    memcpy(net_buffer_put(copy, len), net_buffer_data(buf), len);
+    {
+      memcpy(net_buffer_put(copy, len), net_buffer_data(buf), len);
+      copy->offload_flags = buf->offload_flags;
+      copy->csum_start = buf->csum_start;
+      copy->csum_offset = buf->csum_offset;
+      copy->gso_size = buf->gso_size;
+    }
   return copy;
 }
 
@@ -187,7 +193,8 @@ static int pair_transmit(void *driver, struct net_layer_s *eth,
       end->stats.dropped_no_peer++;
       ret = -ENETDOWN;
     }
-  else if (p->mtu && payload > p->mtu)
+  else if (p->mtu && payload > p->mtu
+           && !(frame->offload_flags & NET_BUFFER_GSO_TCPV4))
     end->stats.dropped_mtu++;
   else if (u_loss < p->loss)
     end->stats.lost++;
@@ -376,6 +383,7 @@ static int pair_layer_create(struct net_device_s *dev, uint32_t type,
     return -EPROTONOSUPPORT;
   g_mutex_lock(&wire->lock);
   uint32_t mtu = end->params.mtu;
+  uint32_t offloads = end->params.offloads;
   bool busy = end->eth != NULL;
   g_mutex_unlock(&wire->lock);
   if (busy)
@@ -383,8 +391,14 @@ static int pair_layer_create(struct net_device_s *dev, uint32_t type,
   struct net_layer_s *eth;
   int err = net_ethernet_create(dev->scheduler, params, mtu, 0, &pair_eth_ops,
                                 end, dev, delegate, vtable, &eth);
+  if (err == 0)
+    err = net_ethernet_offloads_set(eth, offloads);
   if (err < 0)
-    return err;
+    {
+      if (eth)
+        net_layer_refdec(eth);
+      return err;
+    }
   g_mutex_lock(&wire->lock);
   busy = end->eth != NULL;
   if (!busy)
@@ -435,7 +449,8 @@ static bool rate_ok(double r)
 
 static bool params_ok(const struct net_pair_params_s *p)
 {
-  return !p || (rate_ok(p->loss) && rate_ok(p->duplicate) && rate_ok(p->reorder));
+  return !p || (rate_ok(p->loss) && rate_ok(p->duplicate) && rate_ok(p->reorder)
+                && !(p->offloads & ~(uint32_t)(NET_OFFLOAD_CSUM | NET_OFFLOAD_TSO4)));
 }
 
 static void end_configure(struct pair_end_s *end, const struct net_pair_params_s *p)

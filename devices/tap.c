@@ -1,6 +1,9 @@
 /* TAP device (net/dev/tap.h): a Linux TAP interface under an Ethernet
    layer.  Reads frames in bounded batches straight into pool buffers when
-   the scheduler reports the fd readable; writes outbound frames. */
+   the scheduler reports the fd readable; writes outbound frames.  With
+   offloads, every frame carries a virtio-net header (IFF_VNET_HDR) saying
+   which checksums are left to do or were verified, and which frames are
+   TCP super-segments (up to 64 KiB, TUNSETOFFLOAD). */
 #include <config.h>
 
 #define G_LOG_DOMAIN NET_LOG_DOMAIN
@@ -14,15 +17,20 @@
 #include <fcntl.h>
 #include <net/if.h>
 #include <linux/if_tun.h>
+#include <linux/virtio_net.h>
 #include <string.h>
 #include <sys/ioctl.h>
 #include <sys/socket.h>
+#include <sys/uio.h>
 #include <unistd.h>
 
 
 /* Keep draining after a batch: pushed to the layer itself, so other
    layers get a turn between batches. */
 #define TAP_OP_DRAIN (NET_ETHERNET_OP_DRIVER_BASE + 0)
+/* First task of a new layer: start watching the fd from the layer's own
+   context, so the watch handle is only ever touched there. */
+#define TAP_OP_START (NET_ETHERNET_OP_DRIVER_BASE + 1)
 
 #define TAP_DEFAULT_BATCH 64
 /* Received frames start 2 bytes into a 4-byte boundary so the IP header
@@ -35,12 +43,17 @@
 enum tap_stat_e
 {
   TAP_RX_READS, TAP_RX_BATCHES, TAP_RX_NO_BUFFER, TAP_RX_TRUNCATED,
-  TAP_RX_ERRORS, TAP_TX_ERRORS, TAP_STAT_COUNT
+  TAP_RX_ERRORS, TAP_TX_ERRORS,
+  TAP_RX_GSO, TAP_RX_CSUM_OFFLOAD, TAP_RX_BAD_VNET_HDR,
+  TAP_TX_GSO, TAP_TX_CSUM_OFFLOAD, TAP_TX_BAD_OFFLOAD,
+  TAP_STAT_COUNT
 };
 
 static const char *const tap_stat_names[TAP_STAT_COUNT] = {
   "tap_rx_reads", "tap_rx_batches", "tap_rx_no_buffer", "tap_rx_truncated",
   "tap_rx_errors", "tap_tx_errors",
+  "tap_rx_gso", "tap_rx_csum_offload", "tap_rx_bad_vnet_hdr",
+  "tap_tx_gso", "tap_tx_csum_offload", "tap_tx_bad_offload",
 };
 
 struct tap_s
@@ -49,14 +62,16 @@ struct tap_s
   int fd;
   uint32_t mtu;
   unsigned rx_batch;
-  /* Guards eth and watch: the watch is created by layer_create while
-     its first notification may already run on a worker thread. */
-  GMutex lock;
+  bool vnet;                     /* frames carry a struct virtio_net_hdr */
+  uint32_t offloads;             /* negotiated: enum net_tap_offload_e */
+  GMutex lock;                   /* guards eth against concurrent creation */
   struct net_layer_s *eth;       /* weak: cleared by detach */
-  struct net_fd_watch_s *watch;
   /* Touched only in the layer's context: */
+  struct net_fd_watch_s *watch;
   bool gone;                     /* the interface disappeared */
   uint8_t *scratch;
+  /* TSO: jumbo buffer the next read spills a super-frame into. */
+  struct net_buffer_s *spare;
   _Atomic uint64_t stats[TAP_STAT_COUNT];
 };
 
@@ -81,11 +96,8 @@ static void tap_gone(struct tap_s *t, struct net_layer_s *eth)
     return;
   t->gone = true;
   g_message("tap %s: interface disappeared, link down", t->dev.name);
-  g_mutex_lock(&t->lock);
-  if (t->watch)
-    net_scheduler_fd_unwatch(t->watch);
+  net_scheduler_fd_unwatch(t->watch);
   t->watch = NULL;
-  g_mutex_unlock(&t->lock);
   net_ethernet_link_report(eth, false);
 }
 
@@ -105,19 +117,111 @@ static void tap_read_error(struct tap_s *t, struct net_layer_s *eth, int err)
     }
 }
 
+/* Offload metadata of a received frame from its virtio-net header.
+   Returns false when the header asks for something never negotiated. */
+static bool tap_rx_offloads(struct tap_s *t, struct net_buffer_s *buf,
+                            const struct virtio_net_hdr *vh)
+{
+  if (vh->flags & (VIRTIO_NET_HDR_F_NEEDS_CSUM | VIRTIO_NET_HDR_F_DATA_VALID))
+    {
+      /* NEEDS_CSUM: a packet of the kernel's own whose checksum was never
+         computed since it never left the machine: as good as verified. */
+      buf->offload_flags |= NET_BUFFER_CSUM_VALID;
+      stat_inc(t, TAP_RX_CSUM_OFFLOAD);
+    }
+  switch (vh->gso_type & ~VIRTIO_NET_HDR_GSO_ECN)
+    {
+    case VIRTIO_NET_HDR_GSO_NONE:
+      return true;
+    case VIRTIO_NET_HDR_GSO_TCPV4:
+      if (!(t->offloads & NET_TAP_OFFLOAD_TSO4) || vh->gso_size == 0)
+        return false;
+      buf->offload_flags |= NET_BUFFER_GSO_TCPV4;
+      buf->gso_size = vh->gso_size;
+      stat_inc(t, TAP_RX_GSO);
+      return true;
+    default:
+      return false;
+    }
+}
+
+/* Read one frame into @p buf (into t->spare too when it does not fit and
+   TSO may send super-frames).  Returns the frame's buffer with a
+   reference of its own (the caller keeps its reference to @p buf), or
+   NULL with *@p err set (0: frame dropped, go on; else the errno of the
+   read). */
+static struct net_buffer_s *tap_read_frame(struct tap_s *t,
+                                           struct net_buffer_s *buf, int *err)
+{
+  struct virtio_net_hdr vh;
+  struct iovec iov[3];
+  int iovcnt = 0;
+  size_t room = net_buffer_tailroom(buf);
+  size_t hdr = t->vnet ? sizeof(vh) : 0;
+  struct net_buffer_s *spare = t->spare;
+
+  if (t->vnet)
+    iov[iovcnt++] = (struct iovec){ &vh, sizeof(vh) };
+  iov[iovcnt++] = (struct iovec){ buf->data + buf->end, room };
+  /* A super-frame goes on in the spare jumbo buffer, behind the room
+     where its beginning is copied afterwards: a small frame costs no copy
+     and no jumbo buffer. */
+  if (spare && net_buffer_tailroom(spare) > room)
+    iov[iovcnt++] = (struct iovec){ spare->data + spare->end + room,
+                                    net_buffer_tailroom(spare) - room };
+  ssize_t n;
+  do
+    n = readv(t->fd, iov, iovcnt);
+  while (n < 0 && errno == EINTR);
+  *err = n < 0 ? errno : 0;
+  if (n < 0)
+    return NULL;
+  stat_inc(t, TAP_RX_READS);
+  if ((size_t)n < hdr)
+    {
+      stat_inc(t, TAP_RX_BAD_VNET_HDR);
+      return NULL;
+    }
+  size_t len = (size_t)n - hdr;
+  if (len > room)
+    {
+      if (iovcnt < 2 + (t->vnet ? 1 : 0) || len >= net_buffer_tailroom(spare))
+        {
+          /* The kernel cut a frame longer than our buffers. */
+          stat_inc(t, TAP_RX_TRUNCATED);
+          return NULL;
+        }
+      memcpy(spare->data + spare->end, buf->data + buf->end, room);
+      t->spare = NULL;
+      buf = spare;
+    }
+  else
+    net_buffer_refinc(buf);
+  net_buffer_put(buf, len);
+  if (t->vnet && !tap_rx_offloads(t, buf, &vh))
+    {
+      stat_inc(t, TAP_RX_BAD_VNET_HDR);
+      net_buffer_refdec(buf);
+      return NULL;
+    }
+  return buf;
+}
+
 /* Read one frame.  Returns false when the fd has nothing more (or
    failed), after rearming the watch or declaring the interface gone. */
 static bool tap_read_one(struct tap_s *t, struct net_layer_s *eth)
 {
   struct net_scheduler_s *sched = eth->scheduler;
+  size_t headroom = eth->context.prefix_size + TAP_RX_ALIGN;
   size_t max_frame = (size_t)eth->context.mtu + NET_ETHERNET_HEADER_LEN
                      + NET_ETHERNET_VLAN_LEN;
-  struct net_buffer_s *buf =
-    net_scheduler_buffer_alloc(sched, eth->context.prefix_size + TAP_RX_ALIGN,
-                               max_frame);
-  ssize_t n;
+  struct net_buffer_s *buf = net_scheduler_buffer_alloc(sched, headroom, max_frame);
+  int err;
+  if ((t->offloads & NET_TAP_OFFLOAD_TSO4) && !t->spare)
+    t->spare = net_buffer_alloc(net_scheduler_jumbo_pool(sched), headroom);
   if (!buf)
     {
+      ssize_t n;
       if (!t->scratch)
         t->scratch = g_malloc(TAP_SCRATCH_SIZE);
       do
@@ -131,34 +235,20 @@ static bool tap_read_one(struct tap_s *t, struct net_layer_s *eth)
       stat_inc(t, TAP_RX_NO_BUFFER);
       return true;
     }
-  size_t room = net_buffer_tailroom(buf);
-  do
-    n = read(t->fd, buf->data + buf->end, room);
-  while (n < 0 && errno == EINTR);
-  if (n < 0)
+  struct net_buffer_s *frame = tap_read_frame(t, buf, &err);
+  net_buffer_refdec(buf);
+  if (err)
     {
-      int err = errno;
-      net_buffer_refdec(buf);
       tap_read_error(t, eth, err);
       return false;
     }
-  stat_inc(t, TAP_RX_READS);
-  if ((size_t)n > room)
-    {
-      /* The kernel cut a frame longer than our buffer. */
-      stat_inc(t, TAP_RX_TRUNCATED);
-      net_buffer_refdec(buf);
-      return true;
-    }
-  net_buffer_put(buf, (size_t)n);
-  net_ethernet_input(eth, buf, net_scheduler_time(sched));
+  if (frame)
+    net_ethernet_input(eth, frame, net_scheduler_time(sched));
   return true;
 }
 
 static void tap_drain(struct tap_s *t, struct net_layer_s *eth)
 {
-  g_mutex_lock(&t->lock);     /* wait for layer_create to store the watch */
-  g_mutex_unlock(&t->lock);
   if (t->gone || !t->watch)
     return;
   stat_inc(t, TAP_RX_BATCHES);
@@ -171,6 +261,18 @@ static void tap_drain(struct tap_s *t, struct net_layer_s *eth)
     net_scheduler_fd_rearm(t->watch);
 }
 
+static void tap_start(struct tap_s *t, struct net_layer_s *eth)
+{
+  t->watch = net_scheduler_fd_watch(eth->scheduler, eth, t->fd, G_IO_IN);
+  if (!t->watch)
+    {
+      g_warning("tap %s: cannot watch the device fd; link stays down",
+                t->dev.name);
+      return;
+    }
+  net_ethernet_link_report(eth, true);
+}
+
 static void tap_task_handle(void *driver, struct net_layer_s *eth,
                             struct net_task_s *task)
 {
@@ -178,6 +280,9 @@ static void tap_task_handle(void *driver, struct net_layer_s *eth,
   if (task->type == NET_TASK_NOTIFICATION)
     switch (task->notification.opcode)
       {
+      case TAP_OP_START:
+        tap_start(t, eth);
+        break;
       case NET_OP_FD_READY:
       case TAP_OP_DRAIN:
         tap_drain(t, eth);
@@ -186,6 +291,39 @@ static void tap_task_handle(void *driver, struct net_layer_s *eth,
         break;
       }
   net_task_destroy(task);
+}
+
+/* The virtio-net header of an outbound frame: what the kernel still has
+   to do (checksum, segmentation).  Returns false when the frame's offload
+   metadata does not describe a TCP segment inside the frame. */
+static bool tap_tx_offloads(struct tap_s *t, const struct net_buffer_s *frame,
+                            struct virtio_net_hdr *vh)
+{
+  size_t len = net_buffer_len(frame);
+  memset(vh, 0, sizeof(*vh));
+  if (!(frame->offload_flags & NET_BUFFER_CSUM_PARTIAL))
+    return true;
+  size_t start = frame->csum_start, field = start + frame->csum_offset;
+  if (field + 2 > len)
+    return false;
+  vh->flags = VIRTIO_NET_HDR_F_NEEDS_CSUM;
+  vh->csum_start = frame->csum_start;
+  vh->csum_offset = frame->csum_offset;
+  stat_inc(t, TAP_TX_CSUM_OFFLOAD);
+  if (!(frame->offload_flags & NET_BUFFER_GSO_TCPV4))
+    return true;
+  /* The TCP header starts where the checksum does; the kernel repeats
+     everything up to its end (hdr_len) in front of every piece. */
+  if (start + 20 > len || !(t->offloads & NET_TAP_OFFLOAD_TSO4) || !frame->gso_size)
+    return false;
+  size_t hdr_len = start + (size_t)(net_buffer_data(frame)[start + 12] >> 4) * 4;
+  if (hdr_len > len)
+    return false;
+  vh->gso_type = VIRTIO_NET_HDR_GSO_TCPV4;
+  vh->gso_size = frame->gso_size;
+  vh->hdr_len = (uint16_t)hdr_len;
+  stat_inc(t, TAP_TX_GSO);
+  return true;
 }
 
 static int tap_transmit(void *driver, struct net_layer_s *eth,
@@ -197,9 +335,21 @@ static int tap_transmit(void *driver, struct net_layer_s *eth,
       net_buffer_refdec(frame);
       return -ENETDOWN;
     }
+  struct virtio_net_hdr vh;
+  struct iovec iov[2] = {
+    { &vh, sizeof(vh) },
+    { net_buffer_data(frame), net_buffer_len(frame) },
+  };
+  if (t->vnet && !tap_tx_offloads(t, frame, &vh))
+    {
+      stat_inc(t, TAP_TX_BAD_OFFLOAD);
+      net_buffer_refdec(frame);
+      return -EINVAL;
+    }
   ssize_t n;
   do
-    n = write(t->fd, net_buffer_data(frame), net_buffer_len(frame));
+    n = t->vnet ? writev(t->fd, iov, 2)
+                : write(t->fd, net_buffer_data(frame), net_buffer_len(frame));
   while (n < 0 && errno == EINTR);
   int err = n < 0 ? errno : 0;
   net_buffer_refdec(frame);
@@ -222,13 +372,15 @@ static int tap_transmit(void *driver, struct net_layer_s *eth,
 static void tap_detach(void *driver, struct net_layer_s *eth)
 {
   struct tap_s *t = driver;
+  /* A layer refused with -EBUSY is detached too: it must not touch the
+     watch of the layer that owns the device.  The watch goes before eth
+     is cleared, so a new layer's START cannot race with the unwatch. */
   g_mutex_lock(&t->lock);
   if (t->eth == eth)
     {
-      t->eth = NULL;
-      if (t->watch)
-        net_scheduler_fd_unwatch(t->watch);
+      net_scheduler_fd_unwatch(t->watch);
       t->watch = NULL;
+      t->eth = NULL;
     }
   g_mutex_unlock(&t->lock);
 }
@@ -264,6 +416,12 @@ static int tap_layer_create(struct net_device_s *dev, uint32_t type,
                                 t, dev, delegate, vtable, &eth);
   if (err < 0)
     return err;
+  uint32_t offloads = 0;
+  if (t->offloads & NET_TAP_OFFLOAD_CSUM)
+    offloads |= NET_OFFLOAD_CSUM;
+  if (t->offloads & NET_TAP_OFFLOAD_TSO4)
+    offloads |= NET_OFFLOAD_TSO4;
+  net_ethernet_offloads_set(eth, offloads);
   /* Every frame up to the MTU must fit one large buffer. */
   size_t need = eth->context.prefix_size + TAP_RX_ALIGN + eth->context.mtu
                 + NET_ETHERNET_HEADER_LEN + NET_ETHERNET_VLAN_LEN;
@@ -280,16 +438,21 @@ static int tap_layer_create(struct net_device_s *dev, uint32_t type,
     {
       t->eth = eth;
       t->gone = false;
-      t->watch = net_scheduler_fd_watch(dev->scheduler, eth, t->fd, G_IO_IN);
     }
-  bool watching = t->watch != NULL;
   g_mutex_unlock(&t->lock);
-  if (busy || !watching)
+  if (busy)
     {
       net_layer_refdec(eth);
-      return busy ? -EBUSY : -EIO;
+      return -EBUSY;
     }
-  net_ethernet_link_report(eth, true);
+  struct net_task_s *start = net_scheduler_task_alloc(dev->scheduler);
+  err = start ? net_task_notification_push(start, eth, eth, TAP_OP_START, 0, 0)
+              : -ENOMEM;
+  if (err < 0)
+    {
+      net_layer_refdec(eth); /* detach clears t->eth */
+      return err;
+    }
   *layer = eth;
   return 0;
 }
@@ -298,6 +461,7 @@ static void tap_destroyed(struct net_device_s *dev)
 {
   struct tap_s *t = tap_of(dev);
   close(t->fd);
+  net_buffer_refdec(t->spare);
   g_mutex_clear(&t->lock);
   g_free(t->scratch);
   g_free(t);
@@ -323,6 +487,67 @@ static uint32_t interface_mtu(const char *name)
   return mtu;
 }
 
+/* Open /dev/net/tun and attach to (or create) the interface; with
+   @p vnet, frames carry a virtio-net header of ours.  Returns the fd or a
+   negative errno. */
+static int tap_attach(const char *name, uint32_t flags, bool vnet,
+                      struct ifreq *ifr)
+{
+  int fd = open("/dev/net/tun", O_RDWR | O_NONBLOCK | O_CLOEXEC);
+  if (fd < 0)
+    {
+      int err = errno;
+      if (err == ENXIO || err == ENODEV)
+        err = ENOENT;
+      if (err == EACCES)
+        err = EPERM;
+      return -err;
+    }
+  memset(ifr, 0, sizeof(*ifr));
+  ifr->ifr_flags = IFF_TAP | IFF_NO_PI;
+  if (flags & NET_TAP_EXCLUSIVE)
+    ifr->ifr_flags |= IFF_TUN_EXCL;
+  if (vnet)
+    ifr->ifr_flags |= IFF_VNET_HDR;
+  g_strlcpy(ifr->ifr_name, name, IFNAMSIZ);
+  /* The header size belongs to the interface (a previous user may have
+     changed it): set the one we write. */
+  int hdr_size = sizeof(struct virtio_net_hdr);
+  if (ioctl(fd, TUNSETIFF, ifr) < 0
+      || (vnet && ioctl(fd, TUNSETVNETHDRSZ, &hdr_size) < 0))
+    {
+      int err = errno;
+      close(fd);
+      return err == EACCES ? -EPERM : -err;
+    }
+  return fd;
+}
+
+/* Ask the kernel for the offloads wanted, then for less: checksums
+   alone, then nothing (the virtio-net header stays, all zero). */
+static void tap_negotiate(struct tap_s *t, uint32_t wanted)
+{
+  t->vnet = true;
+  static const struct
+  {
+    uint32_t offloads;
+    unsigned features;
+  } tries[] = {
+    { NET_TAP_OFFLOAD_CSUM | NET_TAP_OFFLOAD_TSO4, TUN_F_CSUM | TUN_F_TSO4 },
+    { NET_TAP_OFFLOAD_CSUM, TUN_F_CSUM },
+    { 0, 0 },
+  };
+  for (size_t i = 0; i < G_N_ELEMENTS(tries); i++)
+    if ((tries[i].offloads & ~wanted) == 0
+        && ioctl(t->fd, TUNSETOFFLOAD, tries[i].features) == 0)
+      {
+        t->offloads = tries[i].offloads;
+        if (t->offloads != wanted)
+          g_message("tap: offloads 0x%x asked, 0x%x granted", wanted, t->offloads);
+        return;
+      }
+}
+
 int net_tap_open(struct net_scheduler_s *sched,
                  const struct net_tap_params_s *params,
                  struct net_device_s **dev)
@@ -340,35 +565,27 @@ int net_tap_open(struct net_scheduler_s *sched,
     return -EINVAL;
   if (strlen(name) >= IFNAMSIZ)
     return -ENAMETOOLONG;
-  if (params->offloads)
-    return -EOPNOTSUPP;
+  if (params->offloads & ~(uint32_t)(NET_TAP_OFFLOAD_CSUM | NET_TAP_OFFLOAD_TSO4)
+      || (params->offloads & NET_TAP_OFFLOAD_TSO4
+          && !(params->offloads & NET_TAP_OFFLOAD_CSUM)))
+    return -EINVAL;
   if (params->flags & NET_TAP_NO_CREATE && if_nametoindex(name) == 0)
     return -ENODEV;
 
-  int fd = open("/dev/net/tun", O_RDWR | O_NONBLOCK | O_CLOEXEC);
-  if (fd < 0)
-    {
-      int err = errno;
-      if (err == ENXIO || err == ENODEV)
-        err = ENOENT;
-      if (err == EACCES)
-        err = EPERM;
-      return -err;
-    }
   struct ifreq ifr;
-  memset(&ifr, 0, sizeof ifr);
-  ifr.ifr_flags = IFF_TAP | IFF_NO_PI;
-  if (params->flags & NET_TAP_EXCLUSIVE)
-    ifr.ifr_flags |= IFF_TUN_EXCL;
-  g_strlcpy(ifr.ifr_name, name, IFNAMSIZ);
-  if (ioctl(fd, TUNSETIFF, &ifr) < 0)
+  int fd = tap_attach(name, params->flags, params->offloads != 0, &ifr);
+  if ((fd == -EINVAL || fd == -ENOTTY) && params->offloads)
     {
-      int err = errno;
-      close(fd);
-      return err == EACCES ? -EPERM : -err;
+      g_message("tap: no virtio-net headers here (%s): no offloads",
+                g_strerror(-fd));
+      fd = tap_attach(name, params->flags, false, &ifr);
     }
+  if (fd < 0)
+    return fd;
   struct tap_s *t = g_new0(struct tap_s, 1);
   t->fd = fd;
+  if (ifr.ifr_flags & IFF_VNET_HDR)
+    tap_negotiate(t, params->offloads);
   g_mutex_init(&t->lock);
   t->rx_batch = params->rx_batch ? params->rx_batch : TAP_DEFAULT_BATCH;
   char ifname[IFNAMSIZ + 1] = { 0 };
@@ -389,6 +606,12 @@ bool net_tap_is(const struct net_device_s *dev)
 const char *net_tap_name(const struct net_device_s *dev)
 {
   return net_tap_is(dev) ? dev->name : NULL;
+}
+
+uint32_t net_tap_offloads(const struct net_device_s *dev)
+{
+  return net_tap_is(dev)
+         ? net_container_of(dev, const struct tap_s, dev)->offloads : 0;
 }
 
 uint32_t net_tap_mtu(const struct net_device_s *dev)
@@ -416,8 +639,6 @@ const char *net_tap_strerror(int err)
       return "no such interface";
     case -EINVAL:
       return "invalid parameters, or the interface exists and is not a TAP";
-    case -EOPNOTSUPP:
-      return "offloads are not supported yet";
     default:
       return g_strerror(-err);
     }

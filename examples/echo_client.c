@@ -142,6 +142,21 @@ static const struct net_layer_handler_s client_handler = {
   .dangling = client_dangling,
 };
 
+/* The delegate of programs that run one connection: keep the result,
+   stop the scheduler. */
+static void stop_on_finished(void *delegate, struct net_layer_s *client,
+                             const struct echo_client_result_s *result)
+{
+  struct echo_client_outcome_s *o = delegate;
+  o->result = *result;
+  o->done = true;
+  net_scheduler_quit(client->scheduler);
+}
+
+const struct echo_client_delegate_vtable_s echo_client_stop_vtable = {
+  .finished = stop_on_finished,
+};
+
 int echo_client_create(struct net_scheduler_s *sched, uint64_t total,
                        size_t chunk, void *delegate,
                        const struct echo_client_delegate_vtable_s *vtable,

@@ -39,6 +39,21 @@ struct echo_client_delegate_vtable_s
                    const struct echo_client_result_s *result);
 };
 
+/** What echo_client_stop_vtable's delegate is: the result once done. */
+struct echo_client_outcome_s
+{
+  struct echo_client_result_s result;
+  bool done;                /**< the connection is over, result is set */
+};
+
+/**
+ * A ready-made delegate vtable for programs that run one connection:
+ * with a struct echo_client_outcome_s as the delegate, it stores the
+ * result and stops the scheduler (net_scheduler_quit(), safe from the
+ * worker threads of the threaded scheduler too).
+ */
+extern const struct echo_client_delegate_vtable_s echo_client_stop_vtable;
+
 /**
  * Create a client that will send @p total bytes (in writes of up to
  * @p chunk bytes, at most 1400) once its session is connected.  Bind it

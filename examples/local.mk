@@ -19,6 +19,7 @@ tests_examples_test_impair_SOURCES = tests/examples/test_impair.c $(IMPAIR_SOURC
 tests_examples_test_impair_CPPFLAGS = $(AM_CPPFLAGS) -I$(top_srcdir)/examples
 tests_examples_test_impair_CFLAGS = $(NET_TEST_CFLAGS)
 tests_examples_test_impair_LDADD = $(NET_TEST_LIBS)
+TSAN_TESTS += tests/examples/test_impair
 
 # The documentation quotes real code: see tests/examples/snippets.sh.
 TESTS += tests/examples/snippets.sh

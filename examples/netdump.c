@@ -274,9 +274,8 @@ out:
     net_layer_refdec(eth);
   if (tap)
     net_device_refdec(tap);
-  /* Let the layers' destroyed handlers run (the TAP stops watching its
-     fd, the dumper completes its pcap) before the scheduler goes. */
-  net_scheduler_run_until_idle(sig.sched);
+  /* Destroying the scheduler runs the layers' destroyed handlers (the TAP
+     stops watching its fd, the dumper completes its pcap). */
   net_scheduler_destroy(sig.sched);
   return status;
 }

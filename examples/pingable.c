@@ -225,6 +225,11 @@ int main(int argc, char **argv)
   pthread_cancel(sig_thread);
   pthread_join(sig_thread, NULL);
 
+  /* Counters are read in no handler: cut the suite off the link and let
+     every worker go idle first (the threaded workers run on after quit). */
+  net_layer_unbind(eth, inet.arp);
+  net_layer_unbind(eth, inet.ipv4);
+  net_scheduler_run_until_idle(sig.sched);
   fprintf(stderr, "pingable: stopped%s%s\n", sig.caught ? " by " : "",
           sig.caught ? strsignal(sig.caught) : "");
   print_stats(eth);
@@ -245,8 +250,7 @@ out:
     }
   if (tap)
     net_device_refdec(tap);
-  /* Let the layers' destruction run (it happens in scheduler context). */
-  net_scheduler_run_until_idle(sig.sched);
+  /* Destroying the scheduler runs the layers' destruction. */
   net_scheduler_destroy(sig.sched);
   return status;
 }

@@ -87,26 +87,6 @@ static uint64_t stat_of(const struct net_layer_s *layer, const char *name)
   return 0;
 }
 
-/* The client's delegate: keep the result, stop the scheduler. */
-struct outcome_s
-{
-  struct echo_client_result_s result;
-  bool done;
-};
-
-static void on_finished(void *delegate, struct net_layer_s *client,
-                        const struct echo_client_result_s *result)
-{
-  struct outcome_s *o = delegate;
-  o->result = *result;
-  o->done = true;
-  net_scheduler_quit(client->scheduler);
-}
-
-static const struct echo_client_delegate_vtable_s client_vtable = {
-  .finished = on_finished,
-};
-
 static int parse(int argc, char **argv, uint64_t *bytes,
                  struct net_pair_params_s *wire, bool *dump)
 {
@@ -173,7 +153,7 @@ int main(int argc, char **argv)
   struct host_s a = { 0 }, b = { 0 };
   struct net_layer_s *dumper = NULL, *listener = NULL, *client = NULL;
   struct net_layer_s *session = NULL;
-  struct outcome_s outcome = { 0 };
+  struct echo_client_outcome_s outcome = { 0 };
   int status = EXIT_FAILURE;
 
   int err = sched ? net_pair_create(sched, &wire, &back, &end_a, &end_b) : -ENOMEM;
@@ -200,7 +180,8 @@ int main(int argc, char **argv)
   if (!err)
     err = net_tcp_echo_listen(b.tcp, ECHO_PORT, NULL, &listener);
   if (!err)
-    err = echo_client_create(sched, bytes, 1400, &outcome, &client_vtable, &client);
+    err = echo_client_create(sched, bytes, 1400, &outcome, &echo_client_stop_vtable,
+                             &client);
   if (!err)
     {
       struct net_tcp_connect_params_s cp = {

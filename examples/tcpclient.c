@@ -121,27 +121,6 @@ static int parse(int argc, char **argv, struct options_s *o)
   return 0;
 }
 
-/* The client's delegate: keep the result, stop the scheduler (it may run
-   on a worker thread of the threaded scheduler: quit is safe anywhere). */
-struct outcome_s
-{
-  struct echo_client_result_s result;
-  bool done;
-};
-
-static void on_finished(void *delegate, struct net_layer_s *client,
-                        const struct echo_client_result_s *result)
-{
-  struct outcome_s *o = delegate;
-  o->result = *result;
-  o->done = true;
-  net_scheduler_quit(client->scheduler);
-}
-
-static const struct echo_client_delegate_vtable_s client_vtable = {
-  .finished = on_finished,
-};
-
 /* A watchdog thread: stop the scheduler if the exchange takes too long
    (a dead server must not hang the program). */
 struct watchdog_s
@@ -183,7 +162,7 @@ int main(int argc, char **argv)
   struct net_device_s *tap = NULL;
   struct net_layer_s *eth = NULL, *tcp = NULL, *client = NULL, *session = NULL;
   struct net_inet_s inet = { 0 };
-  struct outcome_s outcome = { 0 };
+  struct echo_client_outcome_s outcome = { 0 };
   struct net_tap_params_s tp = { .name = o.interface, .flags = NET_TAP_NO_CREATE };
   static const uint8_t proto_tcp = NET_IPPROTO_TCP;
   int status = EXIT_FAILURE;
@@ -204,7 +183,8 @@ int main(int argc, char **argv)
   if (!err)
     err = net_layer_bind(inet.ipv4, &proto_tcp, tcp);
   if (!err)
-    err = echo_client_create(sched, o.bytes, 1400, &outcome, &client_vtable, &client);
+    err = echo_client_create(sched, o.bytes, 1400, &outcome, &echo_client_stop_vtable,
+                             &client);
   if (!err)
     {
       struct net_tcp_connect_params_s cp = {
@@ -265,11 +245,7 @@ out:
     }
   if (tap)
     net_device_refdec(tap);
-  if (sched)
-    {
-      /* Let the layers' destruction run (in scheduler context) first. */
-      net_scheduler_run_until_idle(sched);
-      net_scheduler_destroy(sched);
-    }
+  /* Destroying the scheduler runs the layers' destruction. */
+  net_scheduler_destroy(sched);
   return status;
 }

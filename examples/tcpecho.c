@@ -28,7 +28,7 @@ static void usage(FILE *out)
 {
   fputs("Usage: tcpecho -i TAPNAME --addr A.B.C.D/N [--gateway A.B.C.D]\n"
         "               [--port PORT] [--scheduler loop|threaded] [--workers N]\n"
-        "               [--dump] [--pcap FILE] [--create]\n"
+        "               [--dump] [--pcap FILE] [--create] [--offload none|csum|tso]\n"
         "Echo TCP and UDP on a port of a TAP interface; answer ARP and ping.\n"
         "\n"
         "  -i, --interface=NAME   TAP interface to attach to (required)\n"
@@ -40,6 +40,8 @@ static void usage(FILE *out)
         "  -d, --dump             print every frame in and out (tcpdump style)\n"
         "  -w, --pcap=FILE        write every frame in and out to a pcap file\n"
         "      --create           create the TAP if it does not exist\n"
+        "      --offload=WHAT     offloads asked of the TAP: none, csum (checksums)\n"
+        "                         or tso (checksums and TCP segmentation, default)\n"
         "  -h, --help             show this help and exit\n"
         "\n"
         "SIGINT or SIGTERM stops it; the counters go to stderr.\n"
@@ -57,6 +59,7 @@ struct options_s
   bool dump;
   const char *pcap;
   bool create;
+  uint32_t offloads;
 };
 
 static int parse_options(int argc, char **argv, struct options_s *o)
@@ -71,6 +74,7 @@ static int parse_options(int argc, char **argv, struct options_s *o)
     { "dump", no_argument, NULL, 'd' },
     { "pcap", required_argument, NULL, 'w' },
     { "create", no_argument, NULL, 'C' },
+    { "offload", required_argument, NULL, 'O' },
     { "help", no_argument, NULL, 'h' },
     { NULL, 0, NULL, 0 },
   };
@@ -78,6 +82,7 @@ static int parse_options(int argc, char **argv, struct options_s *o)
   char *end;
 
   o->port = 7;
+  o->offloads = NET_TAP_OFFLOAD_CSUM | NET_TAP_OFFLOAD_TSO4;
   while ((c = getopt_long(argc, argv, "i:a:g:p:dw:h", longopts, NULL)) != -1)
     switch (c)
       {
@@ -148,6 +153,20 @@ static int parse_options(int argc, char **argv, struct options_s *o)
         break;
       case 'C':
         o->create = true;
+        break;
+      case 'O':
+        if (strcmp(optarg, "none") == 0)
+          o->offloads = 0;
+        else if (strcmp(optarg, "csum") == 0)
+          o->offloads = NET_TAP_OFFLOAD_CSUM;
+        else if (strcmp(optarg, "tso") == 0)
+          o->offloads = NET_TAP_OFFLOAD_CSUM | NET_TAP_OFFLOAD_TSO4;
+        else
+          {
+            fprintf(stderr, "tcpecho: unknown offload '%s' (none, csum or tso)\n",
+                    optarg);
+            return 2;
+          }
         break;
       case 'h':
         usage(stdout);
@@ -238,6 +257,7 @@ int main(int argc, char **argv)
   struct net_tap_params_s tp = {
     .name = o.interface,
     .flags = o.create ? 0 : NET_TAP_NO_CREATE,
+    .offloads = o.offloads,
   };
   struct net_device_s *tap = NULL;
   struct net_layer_s *eth = NULL, *dumper = NULL, *udp_echo = NULL;
@@ -314,9 +334,12 @@ int main(int argc, char **argv)
       goto out;
     }
   char text[16];
-  fprintf(stderr, "tcpecho: echo on %s port %u (TCP and UDP), %s, %s scheduler\n",
-          net_ipv4_format(o.ipv4.addrs[0].addr, text), o.port, net_tap_name(tap),
-          o.threaded ? "threaded" : "loop");
+  uint32_t granted = net_tap_offloads(tap);
+  fprintf(stderr, "tcpecho: echo on %s port %u (TCP and UDP), %s, %s scheduler, "
+          "offloads: %s\n", net_ipv4_format(o.ipv4.addrs[0].addr, text), o.port,
+          net_tap_name(tap), o.threaded ? "threaded" : "loop",
+          granted & NET_TAP_OFFLOAD_TSO4 ? "checksums and TSO"
+          : granted & NET_TAP_OFFLOAD_CSUM ? "checksums" : "none");
   net_scheduler_run(sig.sched);
   /* Wake the signal thread with a signal of its own (cancelling a thread
      in sigwait() trips sanitizers). */
@@ -361,9 +384,7 @@ out:
     }
   if (tap)
     net_device_refdec(tap);
-  /* Let the layers' destruction run (in scheduler context) before the
-     scheduler goes. */
-  net_scheduler_run_until_idle(sig.sched);
+  /* Destroying the scheduler runs the layers' destruction. */
   net_scheduler_destroy(sig.sched);
   return status;
 }

@@ -76,6 +76,7 @@ struct arp_entry_s
   net_time_t confirmed;
   net_time_t used;
   net_time_t deadline;       /* next retry (INCOMPLETE, PROBE) or end of FAILED */
+  uint32_t sender;           /* our address our requests come from */
   struct net_arp_query_s **pending;
 };
 
@@ -115,7 +116,7 @@ static bool arp_is_ours(const struct arp_s *arp, uint32_t ip)
 
 static bool arp_have_mac(const struct arp_s *arp)
 {
-  return arp->layer.parent && (arp->layer.context.addr.valid & NET_ADDR_MAC);
+  return inet_parent(&arp->layer) && (arp->layer.context.addr.valid & NET_ADDR_MAC);
 }
 
 /* ---- sending --------------------------------------------------------- */
@@ -147,7 +148,7 @@ static void arp_send(struct arp_s *arp, uint16_t op, const uint8_t eth_dst[NET_M
   struct net_addr_s dst = {.valid = NET_ADDR_MAC | NET_ADDR_ETHERTYPE,
                            .ethertype = NET_ETHERTYPE_ARP};
   memcpy(dst.mac, eth_dst, NET_MAC_LEN);
-  net_task_outbound_push(task, arp->layer.parent, &arp->layer, NULL, &dst, buf);
+  net_task_outbound_push(task, inet_parent(&arp->layer), &arp->layer, NULL, &dst, buf);
 }
 
 static void arp_send_request(struct arp_s *arp, const struct arp_entry_s *e)
@@ -156,7 +157,10 @@ static void arp_send_request(struct arp_s *arp, const struct arp_entry_s *e)
   /* INCOMPLETE asks everybody; PROBE re-checks the known address only
      (RFC 1122 2.3.2.1: unicast first, less noise on the link). */
   const uint8_t *dst = e->state == ARPE_PROBE ? e->mac : net_mac_broadcast;
-  uint32_t spa = arp->addr_count ? arp->addrs[0] : 0;
+  /* The neighbour may check that the sender is on its subnet: ask from
+     the address the waiting traffic comes from. */
+  uint32_t spa = arp_is_ours(arp, e->sender) ? e->sender
+    : arp->addr_count ? arp->addrs[0] : 0;
   arp->stats[ARP_TX_REQUESTS]++;
   arp_send(arp, ARP_OP_REQUEST, dst, spa, zero, e->ip);
 }
@@ -376,10 +380,13 @@ static void arp_query(struct arp_s *arp, struct net_task_s *task)
         }
       e->tries = 1;
       e->deadline = now + arp->cfg.retrans_time;
+      e->sender = q->sender;
       arp_send_request(arp, e);
       arp_timer_arm(arp, e->deadline);
     }
   e->used = now;
+  if (q->sender && !e->sender)
+    e->sender = q->sender;
   switch (e->state)
     {
     case ARPE_FAILED:
@@ -663,12 +670,13 @@ static void arp_query_free(struct net_task_s *task)
   g_free(net_container_of(task, struct net_arp_query_s, task));
 }
 
-struct net_arp_query_s *net_arp_query_alloc(uint32_t ipv4)
+struct net_arp_query_s *net_arp_query_alloc(uint32_t ipv4, uint32_t sender)
 {
   struct net_arp_query_s *q = g_try_new0(struct net_arp_query_s, 1);
   if (!q)
     return NULL;
   net_task_init(&q->task, arp_query_free);
   q->ipv4 = ipv4;
+  q->sender = sender;
   return q;
 }

@@ -40,6 +40,10 @@ static const char *const eth_stat_names[ETH_STAT_COUNT] = {
   "mirror_frames", "mirror_dropped", "link_changes",
 };
 
+/* Largest payload of a super-frame (NET_BUFFER_GSO_TCPV4): an IPv4
+   datagram. */
+#define NET_ETH_GSO_MAX 65535
+
 /* Mirror tasks come from a small free list shared by the layer and the
    tasks in flight: a task may be destroyed on another thread after the
    layer is gone, so the list is refcounted (one reference for the layer,
@@ -227,7 +231,10 @@ static void eth_receive(struct eth_s *e, struct net_task_s *task,
     }
   const uint8_t *h = net_buffer_data(frame);
   uint16_t type = (uint16_t)(h[12] << 8 | h[13]);
-  size_t max = (size_t)e->layer.context.mtu + NET_ETHERNET_HEADER_LEN
+  /* A super-frame of an offloading driver holds up to one IPv4 datagram. */
+  size_t mtu = frame->offload_flags & NET_BUFFER_GSO_TCPV4
+               ? NET_ETH_GSO_MAX : e->layer.context.mtu;
+  size_t max = mtu + NET_ETHERNET_HEADER_LEN
                + (type == NET_ETHERTYPE_VLAN ? NET_ETHERNET_VLAN_LEN : 0);
   if (len > max)
     {
@@ -379,7 +386,9 @@ static void eth_send(struct eth_s *e, struct net_task_s *task)
       }
     }
   size_t len = net_buffer_len(buf);
-  if (len > e->layer.context.mtu)
+  if (len > e->layer.context.mtu
+      && !(len <= NET_ETH_GSO_MAX && (buf->offload_flags & NET_BUFFER_GSO_TCPV4)
+           && (e->layer.context.offloads & NET_OFFLOAD_TSO4)))
     {
       stat_inc(e, ETH_TX_DROP_OVERSIZE);
       {
@@ -455,6 +464,16 @@ int net_ethernet_link_report(struct net_layer_s *eth, bool up)
     return -ENOMEM;
   return net_task_notification_push(task, eth, eth, NET_ETHERNET_OP_LINK, 0,
                                     up);
+}
+
+int net_ethernet_offloads_set(struct net_layer_s *eth, uint32_t offloads)
+{
+  if (!eth || eth->handler != &eth_handler
+      || offloads & ~(uint32_t)(NET_OFFLOAD_CSUM | NET_OFFLOAD_TSO4))
+    return -EINVAL;
+  eth->context.offloads = offloads;
+  net_layer_context_changed(eth);
+  return 0;
 }
 
 bool net_ethernet_link_is_up(const struct net_layer_s *eth)

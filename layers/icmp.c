@@ -101,11 +101,15 @@ static bool icmp_rate_allow(struct icmp_s *icmp)
   return true;
 }
 
-static void icmp_send(struct icmp_s *icmp, struct net_buffer_s *buf,
-                      uint32_t src, uint32_t dst)
+/* Send @p buf down to IPv4; @p task (a delivered task whose buffer was
+   taken, or NULL) is reused rather than a new one allocated. */
+static void icmp_send(struct icmp_s *icmp, struct net_task_s *task,
+                      struct net_buffer_s *buf, uint32_t src, uint32_t dst)
 {
-  struct net_task_s *task = inet_task_alloc(&icmp->layer);
-  if (!task || !icmp->layer.parent)
+  struct net_layer_s *parent = inet_parent(&icmp->layer);
+  if (!task)
+    task = inet_task_alloc(&icmp->layer);
+  if (!task || !parent)
     {
       if (task)
         net_task_destroy(task);
@@ -115,7 +119,7 @@ static void icmp_send(struct icmp_s *icmp, struct net_buffer_s *buf,
     }
   struct net_addr_s s = {.ipv4 = src, .valid = src ? NET_ADDR_IPV4 : 0};
   struct net_addr_s d = {.ipv4 = dst, .valid = NET_ADDR_IPV4};
-  net_task_outbound_push(task, icmp->layer.parent, &icmp->layer, &s, &d, buf);
+  net_task_outbound_push(task, parent, &icmp->layer, &s, &d, buf);
 }
 
 static void icmp_echo(struct icmp_s *icmp, struct net_task_s *task)
@@ -150,8 +154,7 @@ static void icmp_echo(struct icmp_s *icmp, struct net_task_s *task)
   memcpy(p + 2, &csum, 2);
   uint32_t peer = task->packet.src.ipv4, us = dst->ipv4;
   icmp->stats[ICMP_TX_ECHO_REPLIES]++;
-  icmp_send(icmp, net_task_packet_steal_buffer(task), us, peer);
-  net_task_destroy(task);
+  icmp_send(icmp, task, net_task_packet_steal_buffer(task), us, peer);
 }
 
 static int icmp_errno(uint8_t type, uint8_t code)
@@ -222,12 +225,13 @@ static void icmp_error_input(struct icmp_s *icmp, struct net_task_s *task)
   memcpy(e->quote, q + qhlen, e->quote_len);
   int err = icmp_errno(p[0], p[1]);
   net_task_destroy(task);
-  if (!icmp->layer.parent)
+  struct net_layer_s *parent = inet_parent(&icmp->layer);
+  if (!parent)
     {
       net_task_destroy(&e->task);
       return;
     }
-  net_task_notification_push(&e->task, icmp->layer.parent, &icmp->layer,
+  net_task_notification_push(&e->task, parent, &icmp->layer,
                              NET_IPV4_OP_ERROR, err, 0);
 }
 
@@ -341,7 +345,7 @@ static void icmp_error_output(struct icmp_s *icmp, struct net_task_s *task)
   net_task_destroy(task);
   icmp->stats[ICMP_TX_ERRORS]++;
   /* The offending datagram was addressed to us: answer from there. */
-  icmp_send(icmp, buf, dst, src);
+  icmp_send(icmp, NULL, buf, dst, src);
 }
 
 static void icmp_task_handle(struct net_layer_s *layer, struct net_task_s *task)
@@ -354,7 +358,7 @@ static void icmp_task_handle(struct net_layer_s *layer, struct net_task_s *task)
       return;
     case NET_TASK_NOTIFICATION:
       if (task->notification.opcode == NET_IPV4_OP_ICMP_REQUEST
-          && task->source == layer->parent)
+          && task->source == inet_parent(layer))
         {
           icmp_error_output(icmp, task);
           return;

@@ -59,14 +59,18 @@ uint32_t ipv4_primary(const struct ipv4_s *ip)
 int ipv4_child_protocol(const struct ipv4_s *ip,
                         const struct net_layer_s *child)
 {
-  /* Fast path: the protocol our child_context_adjust recorded. */
-  if ((child->context.addr.valid & NET_ADDR_PROTOCOL)
-      && ip->children[child->context.addr.protocol] == child)
-    return child->context.addr.protocol;
-  for (unsigned p = 0; p < 256; p++)
-    if (ip->children[p] == child)
-      return (int)p;
-  return -1;
+  /* Our own map, not the child's context: that one is rewritten in the
+     child's context, possibly on another worker. */
+  if (child == ip->last_child)
+    return ip->last_protocol;
+  gpointer v = g_hash_table_lookup(ip->child_protocols, child);
+  if (!v)
+    return -1;
+  /* A cache in a const lookup: IPv4's own state, its handler only. */
+  struct ipv4_s *w = (struct ipv4_s *)ip;
+  w->last_child = child;
+  w->last_protocol = GPOINTER_TO_INT(v) - 1;
+  return w->last_protocol;
 }
 
 static void ipv4_resolver_notify(struct ipv4_s *ip, uint32_t opcode,
@@ -324,7 +328,7 @@ int net_ipv4_icmp_error_request(struct net_layer_s *child,
                                 const struct net_addr_s *dst,
                                 uint8_t type, uint8_t code)
 {
-  struct net_layer_s *parent = child ? child->parent : NULL;
+  struct net_layer_s *parent = child ? inet_parent(child) : NULL;
   if (!parent || parent->handler != &ipv4_handler || !src || !dst)
     {
       net_buffer_refdec(buffer);
@@ -382,7 +386,7 @@ static void ipv4_task_handle(struct net_layer_s *layer, struct net_task_s *task)
   switch (task->type)
     {
     case NET_TASK_INBOUND:
-      if (task->source == layer->parent || task->source == layer)
+      if (task->source == inet_parent(layer) || task->source == layer)
         {
           ipv4_input(ip, task);
           return;
@@ -420,9 +424,10 @@ static int ipv4_bound(struct net_layer_s *layer, const void *addr,
   if (!addr)
     return -EINVAL;
   uint8_t protocol = *(const uint8_t *)addr;
-  if (ip->children[protocol])
+  if (ip->children[protocol] || g_hash_table_contains(ip->child_protocols, child))
     return -EADDRINUSE;
   ip->children[protocol] = child;
+  g_hash_table_insert(ip->child_protocols, child, GINT_TO_POINTER(protocol + 1));
   return 0;
 }
 
@@ -431,7 +436,12 @@ static void ipv4_unbound(struct net_layer_s *layer, struct net_layer_s *child)
   struct ipv4_s *ip = ipv4_from_layer(layer);
   int protocol = ipv4_child_protocol(ip, child);
   if (protocol >= 0)
-    ip->children[protocol] = NULL;
+    {
+      ip->children[protocol] = NULL;
+      g_hash_table_remove(ip->child_protocols, child);
+      if (ip->last_child == child)
+        ip->last_child = NULL;
+    }
 }
 
 static void ipv4_child_context_adjust(const struct net_layer_s *layer,
@@ -480,6 +490,7 @@ static void ipv4_destroyed(struct net_layer_s *layer)
   ipv4_neigh_flush(ip);
   ipv4_reasm_flush(ip);
   g_hash_table_destroy(ip->neigh);
+  g_hash_table_destroy(ip->child_protocols);
   if (ip->resolver)
     net_layer_refdec(ip->resolver);
   if (ip->reasm_pool)
@@ -549,10 +560,12 @@ int net_ipv4_create(struct net_scheduler_s *sched,
 
   ip->neigh = g_hash_table_new_full(g_direct_hash, g_direct_equal, NULL,
                                     ipv4_neigh_free);
+  ip->child_protocols = g_hash_table_new(g_direct_hash, g_direct_equal);
   g_queue_init(&ip->reasm_list);
   ip->reasm_timer.opcode = IPV4_TIMER_REASM;
   inet_random(ip->id_key, sizeof ip->id_key);
   inet_random(ip->ids, sizeof ip->ids);
+  ip->id_last_protocol = -1;
   /* Datagrams larger than the scheduler's large buffers are reassembled
      into these; allocated lazily, so an idle pool costs nothing. */
   ip->reasm_pool = net_buffer_pool_create("ipv4-reasm",
@@ -564,6 +577,7 @@ int net_ipv4_create(struct net_scheduler_s *sched,
       if (ip->reasm_pool)
         net_buffer_pool_refdec(ip->reasm_pool);
       g_hash_table_destroy(ip->neigh);
+      g_hash_table_destroy(ip->child_protocols);
       g_free(ip);
       return err ? err : -ENOMEM;
     }

@@ -70,3 +70,8 @@ examples_pingable_LDADD = libnetwork.la $(GLIB_LIBS) -lpthread
 # TAP tests against the kernel in a private netns (SKIP without root/tun).
 TESTS += tests/ipv4/tap_pingable.sh
 dist_check_SCRIPTS += tests/ipv4/tap_pingable.sh tests/ipv4/udp_check.py
+# pingable under the threaded scheduler, against the kernel.
+TSAN_TESTS += tests/ipv4/tap_pingable.sh
+man_MANS += doc/pingable.1
+EXTRA_DIST += doc/pingable.1
+TSAN_TESTS += tests/ipv4/test_inet_pair

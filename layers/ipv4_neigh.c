@@ -62,9 +62,10 @@ static void ipv4_neigh_fail_task(struct ipv4_s *ip, struct net_task_s *task,
   net_task_destroy(task);
 }
 
-static bool ipv4_neigh_query(struct ipv4_s *ip, struct ipv4_neigh_s *n)
+static bool ipv4_neigh_query(struct ipv4_s *ip, struct ipv4_neigh_s *n,
+                             uint32_t sender)
 {
-  struct net_arp_query_s *q = net_arp_query_alloc(n->ip);
+  struct net_arp_query_s *q = net_arp_query_alloc(n->ip, sender);
   if (!q)
     return false;
   ipv4_count(ip, IPV4_NEIGH_QUERIES);
@@ -113,7 +114,7 @@ void ipv4_neigh_output(struct ipv4_s *ip, struct net_task_s *task,
     {
       n->used = now;
       if (now >= n->expires && !n->querying && ip->resolver)
-        ipv4_neigh_query(ip, n);
+        ipv4_neigh_query(ip, n, task->packet.src.ipv4);
       ipv4_transmit(ip, task, n->mac);
       return;
     }
@@ -147,8 +148,9 @@ void ipv4_neigh_output(struct ipv4_s *ip, struct net_task_s *task,
       n->used = now;
       g_hash_table_insert(ip->neigh, GUINT_TO_POINTER(next_hop), n);
     }
+  uint32_t sender = task->packet.src.ipv4;
   ipv4_neigh_park(ip, n, task);
-  if (!n->querying && !ipv4_neigh_query(ip, n))
+  if (!n->querying && !ipv4_neigh_query(ip, n, sender))
     {
       ipv4_count(ip, IPV4_DROP_TX_NOMEM);
       struct net_task_s *t;

@@ -30,12 +30,21 @@ void ipv4_fill_header(uint8_t *h, uint16_t total_len, uint16_t id,
 static uint16_t ipv4_next_id(struct ipv4_s *ip, uint32_t src, uint32_t dst,
                              uint8_t protocol)
 {
-  uint8_t k[9];
-  inet_wr32(k, src);
-  inet_wr32(k + 4, dst);
-  k[8] = protocol;
-  uint64_t h = inet_siphash(ip->id_key, k, sizeof k);
-  return ip->ids[h % IPV4_ID_BUCKETS]++;
+  /* The last flow's bucket is remembered: a stream costs one hash. */
+  if (src != ip->id_last_src || dst != ip->id_last_dst
+      || protocol != ip->id_last_protocol)
+    {
+      uint8_t k[9];
+      inet_wr32(k, src);
+      inet_wr32(k + 4, dst);
+      k[8] = protocol;
+      ip->id_last_src = src;
+      ip->id_last_dst = dst;
+      ip->id_last_protocol = protocol;
+      ip->id_last_bucket = (uint32_t)(inet_siphash(ip->id_key, k, sizeof k)
+                                      % IPV4_ID_BUCKETS);
+    }
+  return ip->ids[ip->id_last_bucket]++;
 }
 
 static void ipv4_tx_drop(struct ipv4_s *ip, struct net_task_s *task,
@@ -70,16 +79,54 @@ static int ipv4_reserve(struct ipv4_s *ip, struct net_task_s *task)
     return -ENOMEM;
   memcpy(net_buffer_put(copy, net_buffer_len(buf)), net_buffer_data(buf),
          net_buffer_len(buf));
+  copy->offload_flags = buf->offload_flags;
+  copy->csum_start = buf->csum_start;
+  copy->csum_offset = buf->csum_offset;
+  copy->gso_size = buf->gso_size;
   net_buffer_refdec(buf);
   task->packet.buffer = copy;
   return 0;
 }
 
-/* Size checks and a writable buffer with room for the header: false when
-   the task was dropped (counted, sender told).  @p limit is the largest
-   datagram allowed unfragmented (the MTU with DF), header included. */
+/* Finish a transport checksum left partial (IPv4 contract): the sum of
+   the pseudo-header of the addresses now chosen and of the segment from
+   csum_start, stored at csum_start + csum_offset, in software; or, when
+   @p device (the link offloads checksums, the datagram is not cut), only
+   the pseudo-header sum, folded and not complemented, as the device
+   expects it (net/buffer.h).  0 is sent as 0xffff, its equal in one's
+   complement (UDP reserves 0 for "no checksum"). */
+static bool ipv4_csum_complete(struct net_task_s *task, bool device)
+{
+  struct net_buffer_s *buf = task->packet.buffer;
+  if (!(buf->offload_flags & NET_BUFFER_CSUM_PARTIAL))
+    return true;
+  size_t len = net_buffer_len(buf);
+  if ((size_t)buf->csum_start + buf->csum_offset + 2 > len)
+    return false;
+  uint8_t *p = net_buffer_data(buf) + buf->csum_start;
+  uint32_t sum = net_csum_pseudo_ipv4(task->packet.src.ipv4, task->packet.dst.ipv4,
+                                      task->packet.dst.protocol, (uint32_t)len);
+  if (device)
+    {
+      uint16_t folded = (uint16_t)~net_csum_fold(sum);
+      memcpy(p + buf->csum_offset, &folded, 2);
+      return true;
+    }
+  uint16_t csum = net_csum_fold(net_csum_add(sum, p, len - buf->csum_start));
+  if (csum == 0)
+    csum = 0xffff;
+  memcpy(p + buf->csum_offset, &csum, 2);
+  buf->offload_flags &= ~(uint32_t)NET_BUFFER_CSUM_PARTIAL;
+  return true;
+}
+
+/* Size checks, a writable buffer with room for the header, a complete
+   transport checksum (or one ready for the device, with @p device_csum):
+   false when the task was dropped (counted, sender told).  @p limit is
+   the largest datagram allowed unfragmented (the MTU with DF), header
+   included. */
 static bool ipv4_tx_prepare(struct ipv4_s *ip, struct net_task_s *task,
-                            size_t limit)
+                            size_t limit, bool device_csum)
 {
   size_t len = net_buffer_len(task->packet.buffer) + NET_IPV4_HEADER_LEN;
   if (len > NET_IPV4_MAX_DATAGRAM)
@@ -95,6 +142,11 @@ static bool ipv4_tx_prepare(struct ipv4_s *ip, struct net_task_s *task,
   if (ipv4_reserve(ip, task))
     {
       ipv4_tx_drop(ip, task, IPV4_DROP_TX_NOMEM, 0);
+      return false;
+    }
+  if (!ipv4_csum_complete(task, device_csum))
+    {
+      ipv4_tx_drop(ip, task, IPV4_DROP_BAD_TASK, 0);
       return false;
     }
   return true;
@@ -175,7 +227,7 @@ static void ipv4_fragment(struct ipv4_s *ip, struct net_task_s *task,
 void ipv4_transmit(struct ipv4_s *ip, struct net_task_s *task,
                    const uint8_t mac[NET_MAC_LEN])
 {
-  struct net_layer_s *parent = ip->layer.parent;
+  struct net_layer_s *parent = inet_parent(&ip->layer);
   size_t mtu = ip->layer.context.mtu;
   if (!parent || mtu < 68)   /* RFC 791: every link carries 68 bytes */
     {
@@ -184,7 +236,13 @@ void ipv4_transmit(struct ipv4_s *ip, struct net_task_s *task,
     }
   size_t payload = net_buffer_len(task->packet.buffer);
   bool df = (task->packet.dst.valid & NET_IPV4_ADDR_DF) != 0;
-  if (!ipv4_tx_prepare(ip, task, df ? mtu : NET_IPV4_MAX_DATAGRAM))
+  /* A TCP super-segment the link cuts itself (TSO) goes whole. */
+  if ((task->packet.buffer->offload_flags & NET_BUFFER_GSO_TCPV4)
+      && (ip->layer.context.offloads & NET_OFFLOAD_TSO4))
+    mtu = NET_IPV4_MAX_DATAGRAM;
+  bool device_csum = (ip->layer.context.offloads & NET_OFFLOAD_CSUM)
+                     && payload + NET_IPV4_HEADER_LEN <= mtu;
+  if (!ipv4_tx_prepare(ip, task, df ? mtu : NET_IPV4_MAX_DATAGRAM, device_csum))
     return;
   uint32_t src = task->packet.src.ipv4, dst = task->packet.dst.ipv4;
   uint8_t protocol = task->packet.dst.protocol;
@@ -207,7 +265,7 @@ void ipv4_transmit(struct ipv4_s *ip, struct net_task_s *task,
 static void ipv4_loopback(struct ipv4_s *ip, struct net_task_s *task)
 {
   size_t payload = net_buffer_len(task->packet.buffer);
-  if (!ipv4_tx_prepare(ip, task, NET_IPV4_MAX_DATAGRAM))
+  if (!ipv4_tx_prepare(ip, task, NET_IPV4_MAX_DATAGRAM, false))
     return;
   uint32_t src = task->packet.src.ipv4, dst = task->packet.dst.ipv4;
   uint8_t protocol = task->packet.dst.protocol;
@@ -215,17 +273,11 @@ static void ipv4_loopback(struct ipv4_s *ip, struct net_task_s *task)
   ipv4_fill_header(h, (uint16_t)(payload + NET_IPV4_HEADER_LEN),
                    ipv4_next_id(ip, src, dst, protocol), 0, ip->cfg.ttl,
                    protocol, src, dst);
-  struct net_task_s *in = inet_task_alloc(&ip->layer);
-  if (!in)
-    {
-      ipv4_tx_drop(ip, task, IPV4_DROP_TX_NOMEM, 0);
-      return;
-    }
   ipv4_count(ip, IPV4_TX_LOOPBACK);
-  net_task_inbound_push(in, &ip->layer, &ip->layer,
+  /* The same task turns around, to ourselves. */
+  net_task_inbound_push(task, &ip->layer, &ip->layer,
                         net_scheduler_time(ip->layer.scheduler), NULL, NULL,
                         net_task_packet_steal_buffer(task));
-  net_task_destroy(task);
 }
 
 /* Source address for @dst: the address of the most specific subnet

@@ -114,9 +114,15 @@ struct ipv4_s
   uint32_t gateway;
   struct net_layer_s *resolver;   /* ARP, strong reference, or NULL */
   struct net_layer_s *children[256];
+  GHashTable *child_protocols;    /* child layer -> protocol + 1 */
+  const struct net_layer_s *last_child;   /* lookup cache of the above */
+  int last_protocol;
 
   uint8_t id_key[16];
   uint16_t ids[IPV4_ID_BUCKETS];
+  uint32_t id_last_src, id_last_dst;   /* the flow hashed last... */
+  int id_last_protocol;                /* ...(-1: none)... */
+  uint32_t id_last_bucket;             /* ...and its bucket */
 
   GHashTable *neigh;              /* next hop -> struct ipv4_neigh_s */
   struct ipv4_neigh_s *neigh_last;/* one-entry lookup cache */

@@ -47,6 +47,13 @@ const char *const net_tcp_stat_names[NET_TCP_STAT_COUNT] = {
   [NET_TCP_STAT_SEND_MEM_PRESSURE] = "send_mem_pressure",
 };
 
+bool net_tcp_pool_pressure(struct net_scheduler_s *sched)
+{
+  struct net_buffer_pool_stats_s st;
+  net_buffer_pool_stats(net_scheduler_large_pool(sched), &st);
+  return st.in_use * 4 > st.capacity * 3;
+}
+
 struct net_tcp_shared_s *net_tcp_shared_refinc(struct net_tcp_shared_s *sh)
 {
   atomic_fetch_add_explicit(&sh->refcount, 1, memory_order_relaxed);
@@ -529,7 +536,7 @@ static void tcp_input(struct net_tcp_s *t, struct net_task_s *task)
       net_task_destroy(task);
       return;
     }
-  if (!(buf->offload_flags & NET_BUFFER_CSUM_VALID)
+  if (!(buf->offload_flags & (NET_BUFFER_CSUM_VALID | NET_BUFFER_CSUM_PARTIAL))
       && !net_tcp_checksum_ok(p, len, src, dst))
     {
       net_tcp_count(sh, NET_TCP_STAT_DROP_BAD_CHECKSUM, 1);

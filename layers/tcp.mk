@@ -47,3 +47,25 @@ TESTS += tests/tcp/test_tcp_states
 tests_tcp_test_tcp_states_SOURCES = tests/tcp/test_tcp_states.c $(TCP_SIM_SUPPORT)
 tests_tcp_test_tcp_states_CFLAGS = $(NET_TEST_CFLAGS) -I$(top_srcdir)
 tests_tcp_test_tcp_states_LDADD = $(NET_TEST_LIBS)
+# Over pair device + Ethernet + IPv4, loop and threaded schedulers.
+check_PROGRAMS += tests/tcp/test_tcp_stack
+TESTS += tests/tcp/test_tcp_stack
+tests_tcp_test_tcp_stack_SOURCES = tests/tcp/test_tcp_stack.c $(TCP_SIM_SUPPORT)
+tests_tcp_test_tcp_stack_CFLAGS = $(NET_TEST_CFLAGS) -I$(top_srcdir)
+tests_tcp_test_tcp_stack_LDADD = $(NET_TEST_LIBS)
+# Its threaded case over the test wire alone, for the TSan run.
+check_PROGRAMS += tests/tcp/test_tcp_threaded
+TESTS += tests/tcp/test_tcp_threaded
+TSAN_TESTS += tests/tcp/test_tcp_threaded
+tests_tcp_test_tcp_threaded_SOURCES = tests/tcp/test_tcp_stack.c $(TCP_SIM_SUPPORT)
+tests_tcp_test_tcp_threaded_CFLAGS = $(NET_TEST_CFLAGS) -I$(top_srcdir) -DTCP_THREADED_ONLY
+tests_tcp_test_tcp_threaded_LDADD = $(NET_TEST_LIBS)
+
+# The application interface in one program, quoted by doc/tcp.md.
+noinst_PROGRAMS += examples/tcp_upper
+examples_tcp_upper_SOURCES = examples/tcp_upper.c
+examples_tcp_upper_LDADD = libnetwork.la $(GLIB_LIBS)
+TESTS += tests/tcp/tcp_upper.sh
+dist_check_SCRIPTS += tests/tcp/tcp_upper.sh
+EXTRA_DIST += doc/tcp.md doc/tcpecho.1
+man_MANS += doc/tcpecho.1

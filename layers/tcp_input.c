@@ -215,6 +215,9 @@ static void fin_input(struct net_tcp_session_s *s)
   s->flags &= ~NET_TCP_SF_OOO_FIN;
   net_tcp_ooq_purge(s);
   s->t_keep = NET_TIME_NEVER;
+  /* Reported before the state moves: reaching TIME_WAIT reports CLOSED,
+     which must come last. */
+  net_tcp_session_event(s, NET_TCP_EV_PEER_CLOSED, 0, 0);
   switch (s->state)
     {
     case NET_TCP_SYN_RECEIVED:
@@ -234,7 +237,6 @@ static void fin_input(struct net_tcp_session_s *s)
     default:
       break;
     }
-  net_tcp_session_event(s, NET_TCP_EV_PEER_CLOSED, 0, 0);
 }
 
 /* Deliver the reassembly queue's head while it is in sequence. */
@@ -356,8 +358,10 @@ static void data_input(struct net_tcp_session_s *s, struct net_task_s *task,
           if (s->flags & NET_TCP_SF_DONE)
             return;
           /* ACK at least every second segment (RFC 9293 3.8.6.3, RFC
-             5681 4.2), delay the first one. */
-          if (++s->segs_unacked >= 2)
+             5681 4.2), delay the first one; a super-segment (an
+             offloading device merged several) counts as two. */
+          s->segs_unacked += len > s->rcv_mss ? 2 : 1;
+          if (s->segs_unacked >= 2)
             s->flags |= NET_TCP_SF_ACK_NOW;
           else
             net_tcp_delack_arm(s);
@@ -390,7 +394,8 @@ static void data_input(struct net_tcp_session_s *s, struct net_task_s *task,
     }
   if (s->ooq.truesize + buf->size > s->cfg->ooo_max
       || (size_t)atomic_load_explicit(&s->shared->ooo_mem, memory_order_relaxed)
-           + buf->size > s->cfg->ooo_mem_max)
+           + buf->size > s->cfg->ooo_mem_max
+      || net_tcp_pool_pressure(s->layer.scheduler))
     {
       net_tcp_count(s->shared, NET_TCP_STAT_DROP_OOO_MEMORY, 1);
       net_task_destroy(task);
@@ -677,6 +682,17 @@ static void sync_input(struct net_tcp_session_s *s, struct net_task_s *task,
           net_task_destroy(task);
           return;
         }
+      /* The listener's accept queue is full: leave the handshake
+         unfinished, our SYN-ACK retransmission will try again (as Linux
+         does). */
+      if ((s->flags & NET_TCP_SF_PASSIVE) && s->listener
+          && atomic_load_explicit(&s->listener->accept_count, memory_order_relaxed)
+               >= s->listener->accept_max)
+        {
+          net_tcp_count(s->shared, NET_TCP_STAT_DROP_ACCEPT_QUEUE, 1);
+          net_task_destroy(task);
+          return;
+        }
       if (s->backoff == 0)
         net_tcp_rtt_sample(s, now - s->rtt_time);
       s->snd_wnd = (uint32_t)si->wnd << s->snd_wscale;
@@ -735,7 +751,7 @@ void net_tcp_input(struct net_tcp_session_s *s, struct net_task_s *task)
   /* Segments that did not come through the tcp layer (a device fast
      path) were not verified yet. */
   if (task->source != s->layer.parent
-      && !(buf->offload_flags & NET_BUFFER_CSUM_VALID)
+      && !(buf->offload_flags & (NET_BUFFER_CSUM_VALID | NET_BUFFER_CSUM_PARTIAL))
       && !net_tcp_checksum_ok(p, len, task->packet.src.ipv4, task->packet.dst.ipv4))
     {
       net_tcp_count(s->shared, NET_TCP_STAT_DROP_BAD_CHECKSUM, 1);

@@ -35,6 +35,16 @@ void net_tcp_update_mss(struct net_tcp_session_s *s)
   s->mss = (uint16_t)mss;
 }
 
+uint32_t net_tcp_seg_max(const struct net_tcp_session_s *s)
+{
+  const uint32_t tso = NET_OFFLOAD_TSO4 | NET_OFFLOAD_CSUM;
+  if ((s->layer.context.offloads & tso) != tso)
+    return s->mss;
+  /* The whole datagram must fit the IPv4 length field. */
+  uint32_t room = NET_IPV4_MAX_DATAGRAM - NET_IPV4_HEADER_LEN - NET_TCP_HEADER_MAX;
+  return room / s->mss * s->mss;
+}
+
 /* Room in the receive buffer: what the application holds (manual mode)
    or what waits for an application counts against it. */
 uint32_t net_tcp_session_rcv_space(const struct net_tcp_session_s *s)
@@ -141,7 +151,18 @@ static int xmit(struct net_tcp_session_s *s, uint32_t seq, uint32_t len,
   net_tcp_write_header(p, &h);
   if (len)
     net_tcp_segq_copy(&s->sndq, seq, p + hlen, len, &s->snd_hint);
-  net_tcp_checksum_fill(p, hlen + len, s->tuple.local_addr, s->tuple.remote_addr);
+  if (s->layer.context.offloads & NET_OFFLOAD_CSUM)
+    {
+      net_tcp_checksum_offload(buf);
+      /* More than one MSS only leaves with TSO (net_tcp_seg_max). */
+      if (len > s->mss)
+        {
+          buf->offload_flags |= NET_BUFFER_GSO_TCPV4;
+          buf->gso_size = s->mss;
+        }
+    }
+  else
+    net_tcp_checksum_fill(p, hlen + len, s->tuple.local_addr, s->tuple.remote_addr);
 
   if (flags & NET_TCP_ACK)
     {
@@ -285,6 +306,7 @@ void net_tcp_output(struct net_tcp_session_s *s)
       uint32_t data_end = s->sndq_seq + (uint32_t)s->sndq.bytes;
       uint32_t wnd = s->snd_wnd < s->cwnd ? s->snd_wnd : s->cwnd;
       uint32_t usable_end = s->snd_una + wnd;
+      uint32_t seg_max = net_tcp_seg_max(s);
 
       if (net_tcp_seq_lt(s->snd_nxt, data_end))
         {
@@ -293,8 +315,8 @@ void net_tcp_output(struct net_tcp_session_s *s)
                             ? usable_end - s->snd_nxt : 0;
           bool resend = net_tcp_seq_lt(s->snd_nxt, s->snd_max);
 
-          if (len > s->mss)
-            len = s->mss;
+          if (len > seg_max)
+            len = seg_max;
           if (len > room)
             len = room;
           if (len == 0)

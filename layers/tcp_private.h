@@ -112,6 +112,10 @@ size_t net_tcp_write_header(uint8_t *out, const struct net_tcp_hdr_out_s *h);
 /* Fill the checksum of the segment [seg, seg+len) between @p src/@p dst. */
 void net_tcp_checksum_fill(uint8_t *seg, size_t len, uint32_t src, uint32_t dst);
 
+/* Leave the checksum of the segment in [begin, end) of @p buf to IPv4
+   and the device under it (NET_BUFFER_CSUM_PARTIAL). */
+void net_tcp_checksum_offload(struct net_buffer_s *buf);
+
 /* True when the segment's checksum is right. */
 bool net_tcp_checksum_ok(const uint8_t *seg, size_t len, uint32_t src,
                          uint32_t dst);
@@ -220,6 +224,10 @@ static inline void net_tcp_count(struct net_tcp_shared_s *sh,
 {
   atomic_fetch_add_explicit(&sh->stats[c], n, memory_order_relaxed);
 }
+
+/* The scheduler's large pool (where segments to send come from) is
+   three quarters used: queue no more unless a queue is empty. */
+bool net_tcp_pool_pressure(struct net_scheduler_s *sched);
 
 struct net_tcp_shared_s *net_tcp_shared_refinc(struct net_tcp_shared_s *sh);
 void net_tcp_shared_refdec(struct net_tcp_shared_s *sh);
@@ -512,6 +520,9 @@ uint32_t net_tcp_rcv_window(struct net_tcp_session_s *s);
 uint32_t net_tcp_snd_end(const struct net_tcp_session_s *s);
 /* Payload per segment given the negotiated options. */
 void net_tcp_update_mss(struct net_tcp_session_s *s);
+/* Largest payload handed to IPv4 at once: the MSS, or a whole number of
+   MSS up to 64 KiB when the device segments (TSO). */
+uint32_t net_tcp_seg_max(const struct net_tcp_session_s *s);
 /* Current time in the units of the timestamp option (ms). */
 uint32_t net_tcp_ts_now(const struct net_tcp_session_s *s);
 

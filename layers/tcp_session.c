@@ -117,7 +117,7 @@ static void rcvq_flush(struct net_tcp_session_s *s)
   struct net_tcp_seg_s *seg;
   struct net_addr_s src, dst;
 
-  if (!app)
+  if (!app || !s->rcvq.head)
     return;
   addr_fill(s, &src, &dst);
   while ((seg = s->rcvq.head))
@@ -367,7 +367,8 @@ static void app_send(struct net_tcp_session_s *s, struct net_task_s *task)
       long mem = atomic_load_explicit(&s->shared->snd_mem, memory_order_acquire);
       bool empty = space == (long)s->opt.snd_buf;
       if (!empty && (space < (long)size
-                     || mem + (long)size > (long)s->cfg->snd_mem_max))
+                     || mem + (long)size > (long)s->cfg->snd_mem_max
+                     || net_tcp_pool_pressure(s->layer.scheduler)))
         {
           net_buffer_refdec(buf);
           net_tcp_count(s->shared, NET_TCP_STAT_DROP_SEND_OVERFLOW, 1);
@@ -831,11 +832,16 @@ int net_tcp_send(struct net_layer_s *app, struct net_layer_s *session,
                                                  memory_order_acquire))
         continue;
       /* The layer-wide bound: a session with data queued waits while
-         the send queues of all sessions together hold too much; an
-         empty one always gets one buffer in, so everyone progresses. */
+         the send queues of all sessions together hold too much, or the
+         pool segments are sent from is running low (other layers and
+         other tcp layers use it too); an empty one always gets one
+         buffer in, so everyone progresses. */
       long mem = atomic_fetch_add_explicit(&s->shared->snd_mem, size,
                                            memory_order_acq_rel) + size;
-      if (mem <= (long)s->cfg->snd_mem_max || space == full)
+      if (space == full
+          || (mem <= (long)s->cfg->snd_mem_max
+              && (mem <= (long)s->cfg->snd_mem_max / 8
+                  || !net_tcp_pool_pressure(session->scheduler))))
         break;
       space_refund(s, (size_t)size);
       net_tcp_count(s->shared, NET_TCP_STAT_SEND_MEM_PRESSURE, 1);

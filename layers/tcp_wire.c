@@ -189,6 +189,19 @@ void net_tcp_checksum_fill(uint8_t *seg, size_t len, uint32_t src, uint32_t dst)
   memcpy(seg + 16, &c, sizeof(c));
 }
 
+void net_tcp_checksum_offload(struct net_buffer_s *buf)
+{
+  uint8_t *seg = net_buffer_data(buf);
+
+  /* IPv4 contract: the field at 0, IPv4 adds the pseudo-header and
+     finishes the sum or leaves it to the device (net/layer/ipv4.h). */
+  seg[16] = 0;
+  seg[17] = 0;
+  buf->offload_flags |= NET_BUFFER_CSUM_PARTIAL;
+  buf->csum_start = 0;
+  buf->csum_offset = 16;
+}
+
 bool net_tcp_checksum_ok(const uint8_t *seg, size_t len, uint32_t src,
                          uint32_t dst)
 {

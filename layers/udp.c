@@ -23,7 +23,6 @@
   X(DROP_BAD_PORT, "drop_bad_port")                                         \
   X(DROP_NO_PORT, "drop_no_port")                                           \
   X(DROP_TX_NO_DST, "drop_tx_no_dst")                                       \
-  X(DROP_TX_NO_SRC, "drop_tx_no_src")                                       \
   X(DROP_TX_TOO_BIG, "drop_tx_too_big")                                     \
   X(DROP_NOMEM, "drop_nomem")                                               \
   X(DROP_BAD_TASK, "drop_bad_task")                                         \
@@ -189,16 +188,9 @@ static void udp_output(struct udp_s *udp, struct net_task_s *task)
       udp_drop(udp, task, UDP_DROP_TX_NO_DST);
       return;
     }
-  /* The checksum covers the source address, so it is chosen here: given,
-     bound, or the interface's primary address (IPv4 contract). */
+  /* Source: given, or bound, or (0) IPv4's choice for the route. */
   uint32_t src = (s->valid & NET_ADDR_IPV4) && s->ipv4 ? s->ipv4
-    : ep->bind.local_addr ? ep->bind.local_addr
-    : (udp->layer.context.addr.valid & NET_ADDR_IPV4) ? udp->layer.context.addr.ipv4 : 0;
-  if (!src)
-    {
-      udp_drop(udp, task, UDP_DROP_TX_NO_SRC);
-      return;
-    }
+    : ep->bind.local_addr;
   size_t len = net_buffer_len(task->packet.buffer) + NET_UDP_HEADER_LEN;
   if (len > NET_IPV4_MAX_DATAGRAM - NET_IPV4_HEADER_LEN)
     {
@@ -221,25 +213,29 @@ static void udp_output(struct udp_s *udp, struct net_task_s *task)
   inet_wr16(h + 2, d->port);
   inet_wr16(h + 4, (uint16_t)len);
   h[6] = h[7] = 0;
+  struct net_buffer_s *buf = task->packet.buffer;
   if (!udp->cfg.no_tx_checksum)
     {
-      uint16_t csum = net_csum_fold(net_csum_add(
-        net_csum_pseudo_ipv4(src, d->ipv4, NET_IPPROTO_UDP, (uint32_t)len), h, len));
-      if (csum == 0)
-        csum = 0xffff;   /* 0 would mean "no checksum" */
-      memcpy(h + 6, &csum, 2);
+      /* The pseudo-header needs the source, which IPv4 may still have to
+         choose: IPv4 completes the checksum (IPv4 contract). */
+      buf->offload_flags |= NET_BUFFER_CSUM_PARTIAL;
+      buf->csum_start = 0;
+      buf->csum_offset = 6;
     }
+  else
+    buf->offload_flags &= ~(uint32_t)NET_BUFFER_CSUM_PARTIAL;
   s->ipv4 = src;
   s->port = ep->bind.local_port;
-  s->valid = NET_ADDR_IPV4 | NET_ADDR_PORT;
+  s->valid = (uint8_t)((src ? NET_ADDR_IPV4 : 0) | NET_ADDR_PORT);
   d->valid = (uint8_t)((d->valid & NET_IPV4_ADDR_DF) | NET_ADDR_IPV4 | NET_ADDR_PORT);
   udp->stats[UDP_TX_PACKETS]++;
-  if (!udp->layer.parent)
+  struct net_layer_s *parent = inet_parent(&udp->layer);
+  if (!parent)
     {
       udp_drop(udp, task, UDP_DROP_BAD_TASK);
       return;
     }
-  net_task_packet_forward(task, udp->layer.parent);
+  net_task_packet_forward(task, parent);
 }
 
 /* An ICMP error about a datagram we sent: tell the endpoint that sent it. */
@@ -281,7 +277,7 @@ static void udp_task_handle(struct net_layer_s *layer, struct net_task_s *task)
       return;
     case NET_TASK_NOTIFICATION:
       if (task->notification.opcode == NET_IPV4_OP_ERROR
-          && task->source == layer->parent)
+          && task->source == inet_parent(layer))
         {
           udp_error(udp, task);
           return;

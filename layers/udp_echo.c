@@ -13,25 +13,19 @@ struct udp_echo_s
 
 static void udp_echo_task_handle(struct net_layer_s *layer, struct net_task_s *task)
 {
-  struct net_layer_s *parent = layer->parent;
+  struct net_layer_s *parent = inet_parent(layer);
   if (task->type != NET_TASK_INBOUND || !task->packet.buffer || !parent)
     {
       net_task_destroy(task);
       return;
     }
-  struct net_task_s *reply = inet_task_alloc(layer);
-  if (!reply)
-    {
-      net_task_destroy(task);
-      return;
-    }
-  /* Answer from the address and port the datagram was sent to. */
+  /* Answer from the address and port the datagram was sent to, with the
+     same task and buffer turned around. */
   struct net_addr_s src = task->packet.dst, dst = task->packet.src;
   src.valid = NET_ADDR_IPV4 | NET_ADDR_PORT;
   dst.valid = NET_ADDR_IPV4 | NET_ADDR_PORT;
-  net_task_outbound_push(reply, parent, layer, &src, &dst,
+  net_task_outbound_push(task, parent, layer, &src, &dst,
                          net_task_packet_steal_buffer(task));
-  net_task_destroy(task);
 }
 
 static void udp_echo_destroyed(struct net_layer_s *layer)

@@ -45,8 +45,22 @@ static void net_fd_watch_task_destroy(struct net_task_s *task)
   net_fd_watch_unref(w);
 }
 
+/* Take a reference on @p layer unless its last one is gone. */
+static bool net_fd_watch_layer_get(struct net_layer_s *layer)
+{
+  unsigned refs = atomic_load_explicit(&layer->refcount, memory_order_relaxed);
+  do
+    if (refs == 0)
+      return false;
+  while (!atomic_compare_exchange_weak_explicit(&layer->refcount, &refs, refs + 1,
+                                                memory_order_acquire,
+                                                memory_order_relaxed));
+  return true;
+}
+
 void net_fd_watch_notify(struct net_fd_watch_s *w, GIOCondition revents)
 {
+  struct net_layer_s *layer = w->layer;
   net_spin_lock(&w->lock);
   if (w->dead || w->in_flight)
     {
@@ -55,24 +69,22 @@ void net_fd_watch_notify(struct net_fd_watch_s *w, GIOCondition revents)
       net_spin_unlock(&w->lock);
       return;
     }
-  w->in_flight = true;
-  net_spin_unlock(&w->lock);
-  net_fd_watch_ref(w);
+  /* The layer is alive while the watch is not dead: it unwatches (which
+     takes this lock) at the latest in its destroyed handler, before its
+     memory goes.  So its reference is taken here, under the lock, or
+     never: a layer whose last reference is gone drops the readiness
+     (its destroyed handler, about to run, unwatches). */
+  if (!net_fd_watch_layer_get(layer))
+    {
+      net_spin_unlock(&w->lock);
+      return;
+    }
+  /* Prepared before in_flight is published, so an unwatch that sees it
+     and cancels reads a consistent task. */
   net_task_init(&w->task, net_fd_watch_task_destroy);
-  /* A layer whose last reference is gone unwatches in its destroyed
-     handler, which may not have run yet: readiness in between is not
-     worth a critical, just dropped. */
-  struct net_layer_s *layer = w->layer;
-  unsigned refs = atomic_load_explicit(&layer->refcount, memory_order_relaxed);
-  do
-    if (refs == 0)
-      {
-        net_fd_watch_task_destroy(&w->task);
-        return;
-      }
-  while (!atomic_compare_exchange_weak_explicit(&layer->refcount, &refs, refs + 1,
-                                                memory_order_acquire,
-                                                memory_order_relaxed));
+  w->in_flight = true;
+  net_fd_watch_ref(w); /* the task's */
+  net_spin_unlock(&w->lock);
   net_task_notification_push(&w->task, layer, NULL, NET_OP_FD_READY, 0,
                              (uintptr_t)revents);
   net_layer_ref_put(layer);

@@ -52,7 +52,13 @@ TESTS += tests/core/test_stress
 tests_core_test_stress_SOURCES = tests/core/test_stress.c $(CORE_TEST_SUPPORT)
 tests_core_test_stress_CFLAGS = $(NET_TEST_CFLAGS)
 tests_core_test_stress_LDADD = $(NET_TEST_LIBS)
-TSAN_TESTS += tests/core/test_layer tests/core/test_sched tests/core/test_stress
+check_PROGRAMS += tests/core/test_fdstress
+TESTS += tests/core/test_fdstress
+tests_core_test_fdstress_SOURCES = tests/core/test_fdstress.c $(CORE_TEST_SUPPORT)
+tests_core_test_fdstress_CFLAGS = $(NET_TEST_CFLAGS)
+tests_core_test_fdstress_LDADD = $(NET_TEST_LIBS)
+TSAN_TESTS += tests/core/test_layer tests/core/test_sched tests/core/test_stress \
+	tests/core/test_fdstress
 
 EXTRA_DIST += doc/buffers.md
 

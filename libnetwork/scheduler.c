@@ -93,6 +93,8 @@ int net_sched_common_init(struct net_scheduler_s *sched,
     o->large_buffer_size = 2048 + NET_DEFAULT_HEADROOM;
   if (o->large_buffer_size < NET_SMALL_BUFFER_SIZE)
     o->large_buffer_size = NET_SMALL_BUFFER_SIZE;
+  if (o->jumbo_buffers == 0)
+    o->jumbo_buffers = 512;
 
   pthread_mutex_init(&sched->timer_lock, NULL);
   pthread_mutex_init(&sched->alloc_lock, NULL);
@@ -105,7 +107,9 @@ int net_sched_common_init(struct net_scheduler_s *sched,
                                              o->small_buffers);
   sched->large_pool = net_buffer_pool_create("large", o->large_buffer_size,
                                              o->large_buffers);
-  if (!sched->small_pool || !sched->large_pool)
+  sched->jumbo_pool = net_buffer_pool_create("jumbo", NET_SCHEDULER_JUMBO_SIZE,
+                                             o->jumbo_buffers);
+  if (!sched->small_pool || !sched->large_pool || !sched->jumbo_pool)
     return -ENOMEM;
   return 0;
 }
@@ -125,6 +129,8 @@ void net_sched_common_clear(struct net_scheduler_s *sched)
     net_buffer_pool_refdec(sched->small_pool);
   if (sched->large_pool)
     net_buffer_pool_refdec(sched->large_pool);
+  if (sched->jumbo_pool)
+    net_buffer_pool_refdec(sched->jumbo_pool);
   pthread_mutex_destroy(&sched->timer_lock);
   pthread_mutex_destroy(&sched->alloc_lock);
   pthread_mutex_destroy(&sched->exec_lock);
@@ -696,6 +702,8 @@ struct net_fd_watch_s *net_scheduler_fd_watch(struct net_scheduler_s *sched,
   g_return_val_if_fail(layer->scheduler == sched, NULL);
   g_return_val_if_fail(fd >= 0, NULL);
   g_return_val_if_fail(events != 0, NULL);
+  if (atomic_load_explicit(&sched->shutdown, memory_order_relaxed))
+    return NULL;
   return sched->backend->fd_watch(sched, layer, fd, events);
 }
 
@@ -724,6 +732,12 @@ struct net_buffer_pool_s *net_scheduler_large_pool(struct net_scheduler_s *sched
   return sched->large_pool;
 }
 
+struct net_buffer_pool_s *net_scheduler_jumbo_pool(struct net_scheduler_s *sched)
+{
+  g_return_val_if_fail(sched != NULL, NULL);
+  return sched->jumbo_pool;
+}
+
 struct net_buffer_s *net_scheduler_buffer_alloc(struct net_scheduler_s *sched,
                                                 size_t headroom, size_t size)
 {
@@ -741,6 +755,8 @@ struct net_buffer_s *net_scheduler_buffer_alloc(struct net_scheduler_s *sched,
     }
   if (need <= net_buffer_pool_buffer_size(sched->large_pool))
     return net_buffer_alloc(sched->large_pool, headroom);
+  if (need <= NET_SCHEDULER_JUMBO_SIZE)
+    return net_buffer_alloc(sched->jumbo_pool, headroom);
   return NULL;
 }
 
@@ -798,7 +814,9 @@ void net_scheduler_destroy(struct net_scheduler_s *sched)
 
   /* Single-threaded from here on: cancel every timer, then run every
      queued layer with cancellation on; cancelled tasks drop references,
-     which queues more layers for destruction, until nothing is left. */
+     which queues more layers for destruction (whose destroyed handlers
+     unwatch their fds), until nothing is left.  Only then are watches
+     still registered reported and removed. */
   struct net_sched_tls_s saved = net_sched_enter(sched, NULL);
   for (;;)
     {
@@ -813,9 +831,10 @@ void net_scheduler_destroy(struct net_scheduler_s *sched)
         }
       pthread_mutex_unlock(&sched->timer_lock);
       struct net_layer_s *layer = sched->backend->dequeue(sched);
-      if (!layer)
+      if (layer)
+        net_sched_layer_run(sched, layer);
+      else if (!sched->backend->unwatch_leftovers(sched))
         break;
-      net_sched_layer_run(sched, layer);
     }
   net_sched_leave(saved);
 

@@ -121,9 +121,15 @@ struct net_sched_backend_s
                                      GIOCondition events);
   void (*fd_rearm)(struct net_fd_watch_s *watch);
   void (*fd_unwatch)(struct net_fd_watch_s *watch);
-  /* Stop every thread of the backend; no handler runs after it returns
-     except from the caller's own drain. */
+  /* Stop every thread of the backend and stop polling fds; no handler
+     runs after it returns except from the caller's own drain.  Watches
+     stay registered: the layers destroyed by the drain still unwatch. */
   void (*stop)(struct net_scheduler_s *sched);
+  /* Once the drain ran out of layers: report (g_critical) and remove the
+     watches still registered (their layers are still referenced, or
+     forgot to unwatch).  Returns whether it removed any: that may drop
+     references, so the drain goes on. */
+  bool (*unwatch_leftovers)(struct net_scheduler_s *sched);
   /* Free the backend (after the drain); frees @p sched itself. */
   void (*free)(struct net_scheduler_s *sched);
 };
@@ -167,6 +173,7 @@ struct net_scheduler_s
 
   struct net_buffer_pool_s *small_pool;
   struct net_buffer_pool_s *large_pool;
+  struct net_buffer_pool_s *jumbo_pool;
 };
 
 /* Locks are pthread ones, not GMutex: GLib's futex-based GMutex is
@@ -274,7 +281,9 @@ static inline void net_mailbox_append(struct net_layer_sched_s *ls,
   else
     ls->mbox_head = task;
   ls->mbox_tail = task;
-  __atomic_store_n(&task->sched_state, NET_TASK_MAILBOX, __ATOMIC_RELAXED);
+  /* Release: a canceller that reads MAILBOX (acquire) sees the task's
+     fields as the pusher wrote them. */
+  __atomic_store_n(&task->sched_state, NET_TASK_MAILBOX, __ATOMIC_RELEASE);
 }
 
 /* Put a task in its target's mailbox and make the target runnable. */

@@ -45,9 +45,11 @@ struct net_loop_s
   struct net_layer_s *rq_tail;
   atomic_size_t rq_len;
 
-  /* Watches, under watch_lock (fd_watch may be called from any thread). */
+  /* Watches, under watch_lock (fd_watch may be called from any thread).
+     Once stopped, the fds are off the (destroyed) source: tags are NULL. */
   pthread_mutex_t watch_lock;
   struct net_fd_watch_s *watches;
+  bool stopped;
 
   atomic_bool quit;
   /* Virtual clock: may the clock jump to the next deadline?  Off inside
@@ -336,6 +338,12 @@ static struct net_fd_watch_s *net_loop_fd_watch(struct net_scheduler_s *sched,
   if (!w)
     return NULL;
   pthread_mutex_lock(&loop->watch_lock);
+  if (loop->stopped)
+    {
+      pthread_mutex_unlock(&loop->watch_lock);
+      net_fd_watch_unref(w);
+      return NULL;
+    }
   w->tag = g_source_add_unix_fd(&loop->source->source, fd, events);
   w->prev = NULL;
   w->next = loop->watches;
@@ -352,16 +360,19 @@ static void net_loop_fd_rearm(struct net_fd_watch_s *w)
 {
   struct net_loop_s *loop = net_loop(w->sched);
   pthread_mutex_lock(&loop->watch_lock);
-  if (!w->dead)
+  if (w->tag)
     g_source_modify_unix_fd(&loop->source->source, w->tag, w->events);
   pthread_mutex_unlock(&loop->watch_lock);
   if (net_sched_tls.sched != w->sched)
     g_main_context_wakeup(loop->context);
 }
 
+/* Unlink @p w and stop polling its fd; watch_lock held. */
 static void net_loop_fd_remove(struct net_loop_s *loop, struct net_fd_watch_s *w)
 {
-  g_source_remove_unix_fd(&loop->source->source, w->tag);
+  if (w->tag)
+    g_source_remove_unix_fd(&loop->source->source, w->tag);
+  w->tag = NULL;
   if (w->prev)
     w->prev->next = w->next;
   else
@@ -382,9 +393,27 @@ static void net_loop_fd_unwatch(struct net_fd_watch_s *w)
 
 /* --- lifetime ---------------------------------------------------------- */
 
+/* Take the fds off the source and destroy it, so that no thread iterating
+   the context dispatches us any more; the watches stay in the list for
+   their layers to unwatch during the drain. */
 static void net_loop_stop(struct net_scheduler_s *sched)
 {
   struct net_loop_s *loop = net_loop(sched);
+  pthread_mutex_lock(&loop->watch_lock);
+  loop->stopped = true;
+  for (struct net_fd_watch_s *w = loop->watches; w; w = w->next)
+    {
+      g_source_remove_unix_fd(&loop->source->source, w->tag);
+      w->tag = NULL;
+    }
+  pthread_mutex_unlock(&loop->watch_lock);
+  g_source_destroy(&loop->source->source);
+}
+
+static bool net_loop_unwatch_leftovers(struct net_scheduler_s *sched)
+{
+  struct net_loop_s *loop = net_loop(sched);
+  bool any = false;
   pthread_mutex_lock(&loop->watch_lock);
   while (loop->watches)
     {
@@ -394,10 +423,11 @@ static void net_loop_stop(struct net_scheduler_s *sched)
       net_loop_fd_remove(loop, w);
       pthread_mutex_unlock(&loop->watch_lock);
       net_fd_watch_kill(w);
+      any = true;
       pthread_mutex_lock(&loop->watch_lock);
     }
   pthread_mutex_unlock(&loop->watch_lock);
-  g_source_destroy(&loop->source->source);
+  return any;
 }
 
 static void net_loop_free(struct net_scheduler_s *sched)
@@ -425,6 +455,7 @@ static const struct net_sched_backend_s net_loop_backend = {
   .fd_rearm = net_loop_fd_rearm,
   .fd_unwatch = net_loop_fd_unwatch,
   .stop = net_loop_stop,
+  .unwatch_leftovers = net_loop_unwatch_leftovers,
   .free = net_loop_free,
 };
 

@@ -406,6 +406,13 @@ static void net_threaded_stop(struct net_scheduler_s *sched)
       g_thread_join(ts->poller);
       ts->poller = NULL;
     }
+}
+
+/* After the drain (the poller is gone: the graveyard can be freed). */
+static bool net_threaded_unwatch_leftovers(struct net_scheduler_s *sched)
+{
+  struct net_threaded_s *ts = net_threaded(sched);
+  bool any = false;
   pthread_mutex_lock(&ts->watch_lock);
   while (ts->watches)
     {
@@ -415,10 +422,12 @@ static void net_threaded_stop(struct net_scheduler_s *sched)
       net_threaded_fd_remove(ts, w);
       pthread_mutex_unlock(&ts->watch_lock);
       net_fd_watch_kill(w);
+      any = true;
       pthread_mutex_lock(&ts->watch_lock);
     }
   pthread_mutex_unlock(&ts->watch_lock);
   net_threaded_bury(ts);
+  return any;
 }
 
 static void net_threaded_free(struct net_scheduler_s *sched)
@@ -452,6 +461,7 @@ static const struct net_sched_backend_s net_threaded_backend = {
   .fd_rearm = net_threaded_fd_rearm,
   .fd_unwatch = net_threaded_fd_unwatch,
   .stop = net_threaded_stop,
+  .unwatch_leftovers = net_threaded_unwatch_leftovers,
   .free = net_threaded_free,
 };
 

@@ -30,4 +30,4 @@ AM_TESTS_ENVIRONMENT += \
 # The README's demo (examples/demo.sh) runs and succeeds.
 TESTS += tests/demo-check.sh
 dist_check_SCRIPTS += tests/demo-check.sh
-EXTRA_DIST += examples/demo.sh
+EXTRA_DIST += examples/demo.sh doc/design-decisions.md

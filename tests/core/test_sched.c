@@ -401,6 +401,102 @@ START_TEST(fd_watch_oneshot)
 }
 END_TEST
 
+/* A watch created from inside a handler (scheduler context) is polled:
+   the loop backend once missed it until something else woke the loop. */
+struct wh_s
+{
+  int fd;
+  struct net_fd_watch_s *watch;
+};
+
+static void watch_in_handler_on(struct tlayer_s *l, struct net_task_s *task)
+{
+  struct wh_s *wh = l->user;
+  if (task->type == NET_TASK_NOTIFICATION && task->notification.opcode == 1)
+    {
+      wh->watch = net_scheduler_fd_watch(l->base.scheduler, NL(l), wh->fd, G_IO_IN);
+      ck_assert_ptr_nonnull(wh->watch);
+    }
+  else
+    tlayer_record(l, task);
+  net_task_destroy(task);
+}
+
+START_TEST(fd_watch_from_handler)
+{
+  setup_opt(_i, NULL);
+  struct tlayer_s *l = tlayer_new(S, 1);
+  int p[2];
+  ck_assert_int_eq(pipe(p), 0);
+  struct wh_s wh = { .fd = p[0] };
+  l->user = &wh;
+  l->on_task = watch_in_handler_on;
+  ck_assert_int_eq(tnotify(S, l, NULL, 1, 0), 0);
+  TWAIT(S, wh.watch != NULL);
+  ck_assert_ptr_nonnull(wh.watch);
+  ck_assert_int_eq(write(p[1], "x", 1), 1);
+  /* Blocking iterations: the loop must poll the new fd to wake up. */
+  for (int i = 0; i < 2000 && tlayer_count(l) == 0; i++)
+    net_scheduler_run_for(S, NET_NSEC_PER_MSEC);
+  ck_assert_uint_eq(tlayer_count(l), 1);
+  ck_assert_uint_eq(tlayer_rec(l, 0).opcode, NET_OP_FD_READY);
+  net_scheduler_fd_unwatch(wh.watch);
+  close(p[0]);
+  close(p[1]);
+  net_layer_refdec(NL(l));
+  teardown_sched();
+}
+END_TEST
+
+/* The last reference to a layer that watches an fd (and unwatches in its
+   destroyed handler) goes right before net_scheduler_destroy(), with
+   readiness pending: the drain destroys the layer, which unwatches; no
+   critical, no crash (it used to report the watch, free it, then let the
+   destroyed handler unwatch the freed handle). */
+static void unwatch_on_destroyed(struct tlayer_s *l)
+{
+  struct wh_s *wh = l->user;
+  net_scheduler_fd_unwatch(wh->watch);
+  wh->watch = NULL;
+}
+
+START_TEST(destroy_unwatches_in_drain)
+{
+  setup_opt(_i, NULL);
+  enum { N = 8 };
+  int p[N][2];
+  struct wh_s wh[N];
+  for (int i = 0; i < N; i++)
+    {
+      ck_assert_int_eq(pipe(p[i]), 0);
+      struct tlayer_s *l = tlayer_new(S, i);
+      wh[i] = (struct wh_s){ .fd = p[i][0] };
+      l->user = &wh[i];
+      l->on_destroyed = unwatch_on_destroyed;
+      wh[i].watch = net_scheduler_fd_watch(S, NL(l), p[i][0], G_IO_IN);
+      ck_assert_ptr_nonnull(wh[i].watch);
+      /* Half of them readable: a notification may be in flight. */
+      if (i % 2)
+        ck_assert_int_eq(write(p[i][1], "x", 1), 1);
+      if (i == N - 1)
+        net_scheduler_run_until_idle(S);
+      net_layer_refdec(NL(l));
+    }
+  net_scheduler_destroy(S);
+  S = NULL;
+  ck_assert_int_eq(atomic_load(&tl_criticals), 0);
+  ck_assert_int_eq(atomic_load(&tl_destroyed_total), N);
+  ck_assert_int_eq(atomic_load(&tl_destroyed_outside), 0);
+  ck_assert_int_eq(atomic_load(&tl_overlaps), 0);
+  for (int i = 0; i < N; i++)
+    {
+      ck_assert_ptr_null(wh[i].watch);
+      close(p[i][0]);
+      close(p[i][1]);
+    }
+}
+END_TEST
+
 /* --- limits and bad input ------------------------------------------------ */
 
 START_TEST(task_limit)
@@ -568,6 +664,8 @@ static Suite *sched_suite(void)
   tcase_add_loop_test(tc, cancel_queued_and_delayed, 0, TBACKEND_COUNT);
   tcase_add_loop_test(tc, query_response, 0, TBACKEND_COUNT);
   tcase_add_loop_test(tc, fd_watch_oneshot, 0, TBACKEND_COUNT);
+  tcase_add_loop_test(tc, fd_watch_from_handler, 0, TBACKEND_COUNT);
+  tcase_add_loop_test(tc, destroy_unwatches_in_drain, 0, TBACKEND_COUNT);
   tcase_add_loop_test(tc, task_limit, 0, TBACKEND_COUNT);
   tcase_add_loop_test(tc, push_bad_input, 0, TBACKEND_COUNT);
   tcase_add_loop_test(tc, shutdown_cancels_everything, 0, TBACKEND_COUNT);

@@ -1,7 +1,16 @@
 /* IPv4 suite test harness (harness.h). */
 #include <config.h>
 #include "harness.h"
+#include <net/dev/pair.h>
+#include <stdio.h>
 #include <string.h>
+
+enum hmode_e hmode = HMODE_FAKE_LINK;
+
+bool hlink_pads(void)
+{
+  return hmode == HMODE_PAIR;
+}
 
 const uint8_t H_OUR_MAC[6] = {0x02, 0, 0, 0, 0, 0x02};
 const uint8_t H_PEER_MAC[6] = {0x02, 0, 0, 0, 0, 0x01};
@@ -30,22 +39,38 @@ static void wr32(uint8_t *p, uint32_t v)
 
 /* ---- fake link -------------------------------------------------------- */
 
+static void hlink_record(struct hlink_s *l, struct net_task_s *task,
+                         uint16_t ethertype)
+{
+  struct net_buffer_s *b = task->packet.buffer;
+  ck_assert(task->packet.dst.valid & NET_ADDR_MAC);
+  struct hframe_s *f = g_new0(struct hframe_s, 1);
+  f->ethertype = ethertype;
+  memcpy(f->dst_mac, task->packet.dst.mac, 6);
+  f->len = net_buffer_len(b);
+  /* Cut the link padding as a receiver does: by the IPv4 total length,
+     or the ARP packet size. */
+  if (ethertype == NET_ETHERTYPE_IPV4 && f->len >= 4)
+    f->len = MIN(f->len, hrd16(net_buffer_data(b) + 2));
+  else if (ethertype == NET_ETHERTYPE_ARP)
+    f->len = MIN(f->len, 28);
+  f->data = g_memdup2(net_buffer_data(b), f->len);
+  f->at = net_scheduler_time(l->layer.scheduler);
+  g_queue_push_tail(l->frames, f);
+}
+
 static void hlink_task(struct net_layer_s *layer, struct net_task_s *task)
 {
   struct hlink_s *l = net_container_of(layer, struct hlink_s, layer);
-  if (task->type == NET_TASK_OUTBOUND && task->packet.buffer)
+  if (l->ethertype && task->type == NET_TASK_INBOUND && task->packet.buffer)
+    hlink_record(l, task, l->ethertype);   /* pair mode capture */
+  else if (!l->ethertype && task->type == NET_TASK_OUTBOUND && task->packet.buffer)
     {
-      struct net_buffer_s *b = task->packet.buffer;
       /* The contract: room for our 14-byte header in front. */
-      ck_assert_uint_ge(net_buffer_headroom(b), NET_ETHERNET_HEADER_LEN);
-      ck_assert(task->packet.dst.valid & NET_ADDR_MAC);
-      struct hframe_s *f = g_new0(struct hframe_s, 1);
-      f->ethertype = task->source == l->arp ? NET_ETHERTYPE_ARP : NET_ETHERTYPE_IPV4;
-      memcpy(f->dst_mac, task->packet.dst.mac, 6);
-      f->len = net_buffer_len(b);
-      f->data = g_memdup2(net_buffer_data(b), f->len);
-      f->at = net_scheduler_time(layer->scheduler);
-      g_queue_push_tail(&l->frames, f);
+      ck_assert_uint_ge(net_buffer_headroom(task->packet.buffer),
+                        NET_ETHERNET_HEADER_LEN);
+      hlink_record(l, task, task->source == l->arp ? NET_ETHERTYPE_ARP
+                                                   : NET_ETHERTYPE_IPV4);
     }
   net_task_destroy(task);
 }
@@ -83,11 +108,7 @@ static void hlink_adjust(const struct net_layer_s *layer,
 
 static void hlink_destroyed(struct net_layer_s *layer)
 {
-  struct hlink_s *l = net_container_of(layer, struct hlink_s, layer);
-  struct hframe_s *f;
-  while ((f = g_queue_pop_head(&l->frames)))
-    hframe_free(f);
-  g_free(l);
+  g_free(net_container_of(layer, struct hlink_s, layer));
 }
 
 static const struct net_layer_handler_s hlink_handler = {
@@ -110,12 +131,12 @@ void hframe_free(struct hframe_s *f)
 
 struct hframe_s *hlink_pop(struct hstack_s *s)
 {
-  return g_queue_pop_head(&s->link->frames);
+  return g_queue_pop_head(&s->frames);
 }
 
 size_t hlink_count(struct hstack_s *s)
 {
-  return s->link->frames.length;
+  return s->frames.length;
 }
 
 void hlink_clear(struct hstack_s *s)
@@ -128,11 +149,6 @@ void hlink_clear(struct hstack_s *s)
 void hlink_inject(struct hstack_s *s, uint16_t ethertype, const void *data,
                   size_t len, bool bcast)
 {
-  struct net_layer_s *child = ethertype == NET_ETHERTYPE_ARP ? s->link->arp : s->link->ipv4;
-  ck_assert_ptr_nonnull(child);
-  struct net_buffer_s *b = net_scheduler_buffer_alloc(s->sched, 64, len);
-  ck_assert_ptr_nonnull(b);
-  memcpy(net_buffer_put(b, len), data, len);
   struct net_addr_s src = {.valid = NET_ADDR_MAC | NET_ADDR_ETHERTYPE,
                            .ethertype = ethertype};
   struct net_addr_s dst = src;
@@ -140,6 +156,22 @@ void hlink_inject(struct hstack_s *s, uint16_t ethertype, const void *data,
   memcpy(dst.mac, bcast ? net_mac_broadcast : H_OUR_MAC, 6);
   struct net_task_s *t = net_scheduler_task_alloc(s->sched);
   ck_assert_ptr_nonnull(t);
+  if (hmode == HMODE_PAIR)
+    {
+      /* Sent by the peer's capture layer, through the real wire. */
+      struct hlink_s *cap = ethertype == NET_ETHERTYPE_ARP ? s->cap_arp : s->cap_ipv4;
+      struct net_buffer_s *b = net_layer_buffer_alloc(&cap->layer, len);
+      ck_assert_ptr_nonnull(b);
+      memcpy(net_buffer_put(b, len), data, len);
+      ck_assert_int_eq(net_task_outbound_push(t, s->peer_eth, &cap->layer, &src,
+                                              &dst, b), 0);
+      return;
+    }
+  struct net_layer_s *child = ethertype == NET_ETHERTYPE_ARP ? s->link->arp : s->link->ipv4;
+  ck_assert_ptr_nonnull(child);
+  struct net_buffer_s *b = net_scheduler_buffer_alloc(s->sched, 64, len);
+  ck_assert_ptr_nonnull(b);
+  memcpy(net_buffer_put(b, len), data, len);
   ck_assert_int_eq(net_task_inbound_push(t, child, &s->link->layer,
                                          net_scheduler_time(s->sched), &src,
                                          &dst, b), 0);
@@ -165,21 +197,58 @@ void hrun_for(struct hstack_s *s, net_time_t ns)
   net_scheduler_run_for(s->sched, ns);
 }
 
+static struct hlink_s *hlink_new(struct hstack_s *s, uint16_t ethertype)
+{
+  struct hlink_s *l = g_new0(struct hlink_s, 1);
+  ck_assert_int_eq(net_layer_init(&l->layer, &hlink_handler, s->sched, NULL, NULL), 0);
+  l->ethertype = ethertype;
+  l->frames = &s->frames;
+  return l;
+}
+
+/* Pair mode: our Ethernet on one end, the peer's (promiscuous, with the
+   capture layers) on the other. */
+static struct net_layer_s *hstack_pair_link(struct hstack_s *s)
+{
+  ck_assert_int_eq(net_pair_create(s->sched, NULL, NULL, &s->dev, &s->peer_dev), 0);
+  struct net_ethernet_params_s ours = {.mtu = 1500};
+  memcpy(ours.mac, H_OUR_MAC, 6);
+  struct net_ethernet_params_s peer = {.mtu = 1500, .promiscuous = true,
+                                       .all_multicast = true};
+  memcpy(peer.mac, H_PEER_MAC, 6);
+  ck_assert_int_eq(net_device_layer_create(s->dev, NET_LAYER_ETHERNET, &ours,
+                                           NULL, NULL, &s->eth), 0);
+  ck_assert_int_eq(net_device_layer_create(s->peer_dev, NET_LAYER_ETHERNET, &peer,
+                                           NULL, NULL, &s->peer_eth), 0);
+  s->cap_arp = hlink_new(s, NET_ETHERTYPE_ARP);
+  s->cap_ipv4 = hlink_new(s, NET_ETHERTYPE_IPV4);
+  ck_assert_int_eq(net_layer_bind(s->peer_eth, &s->cap_arp->ethertype,
+                                  &s->cap_arp->layer), 0);
+  ck_assert_int_eq(net_layer_bind(s->peer_eth, &s->cap_ipv4->ethertype,
+                                  &s->cap_ipv4->layer), 0);
+  return s->eth;
+}
+
 void hstack_init(struct hstack_s *s, struct net_inet_config_s *config)
 {
   /* Large buffers of 16 KiB so endpoints can send 4000-byte datagrams. */
   struct net_scheduler_options_s opt = {.clock = NET_CLOCK_VIRTUAL,
                                         .large_buffer_size = 16384};
   memset(s, 0, sizeof *s);
+  g_queue_init(&s->frames);
   s->sched = net_scheduler_loop_create(NULL, &opt);
   ck_assert_ptr_nonnull(s->sched);
-  s->link = g_new0(struct hlink_s, 1);
-  ck_assert_int_eq(net_layer_init(&s->link->layer, &hlink_handler, s->sched,
-                                  NULL, NULL), 0);
-  g_queue_init(&s->link->frames);
-  memcpy(s->link->layer.context.addr.mac, H_OUR_MAC, 6);
-  s->link->layer.context.addr.valid = NET_ADDR_MAC;
-  s->link->layer.context.mtu = 1500;
+  struct net_layer_s *link;
+  if (hmode == HMODE_PAIR)
+    link = hstack_pair_link(s);
+  else
+    {
+      s->link = hlink_new(s, 0);
+      memcpy(s->link->layer.context.addr.mac, H_OUR_MAC, 6);
+      s->link->layer.context.addr.valid = NET_ADDR_MAC;
+      s->link->layer.context.mtu = 1500;
+      link = &s->link->layer;
+    }
 
   struct net_inet_config_s def = {0};
   if (!config)
@@ -190,7 +259,7 @@ void hstack_init(struct hstack_s *s, struct net_inet_config_s *config)
       def.ipv4.gateway = H_PEER_IP;
       config = &def;
     }
-  ck_assert_int_eq(net_inet_create(&s->link->layer, config, &s->inet), 0);
+  ck_assert_int_eq(net_inet_create(link, config, &s->inet), 0);
   hrun(s);
   hlink_clear(s);
 }
@@ -198,12 +267,45 @@ void hstack_init(struct hstack_s *s, struct net_inet_config_s *config)
 void hstack_fini(struct hstack_s *s)
 {
   net_inet_release(&s->inet);
-  net_layer_refdec(&s->link->layer);
+  if (s->link)
+    {
+      net_layer_unbind_all(&s->link->layer);
+      net_layer_refdec(&s->link->layer);
+    }
+  if (s->eth)
+    {
+      net_layer_unbind_all(s->eth);
+      net_layer_unbind_all(s->peer_eth);
+      net_layer_refdec(&s->cap_arp->layer);
+      net_layer_refdec(&s->cap_ipv4->layer);
+      net_layer_refdec(s->eth);
+      net_layer_refdec(s->peer_eth);
+      net_device_refdec(s->dev);
+      net_device_refdec(s->peer_dev);
+    }
   hrun(s);
+  hlink_clear(s);
   struct net_scheduler_stats_s st;
   net_scheduler_stats(s->sched, &st);
   ck_assert_uint_eq(st.live_layers, 0);
   net_scheduler_destroy(s->sched);
+}
+
+int hrun_suite(Suite *(*make)(void))
+{
+  static const char *const names[] = {"fake link", "pair device"};
+  int failed = 0;
+  for (int mode = HMODE_FAKE_LINK; mode <= HMODE_PAIR; mode++)
+    {
+      hmode = (enum hmode_e)mode;
+      printf("-- %s\n", names[mode]);
+      fflush(stdout);
+      SRunner *sr = srunner_create(make());
+      srunner_run_all(sr, CK_NORMAL);
+      failed += srunner_ntests_failed(sr);
+      srunner_free(sr);
+    }
+  return failed;
 }
 
 /* ---- endpoint --------------------------------------------------------- */

@@ -1,8 +1,13 @@
-/* Test harness of the IPv4 suite: a fake link layer standing where the
- * Ethernet layer sits (children by ethertype, outbound frames captured,
- * inbound frames injected), a recording endpoint layer, and builders of
- * crafted packets.  Everything runs on a loop scheduler with a virtual
- * clock. */
+/* Test harness of the IPv4 suite, in two modes that the same tests run
+ * in (hrun_suite):
+ * - fake link: a layer standing where the Ethernet layer sits (children
+ *   by ethertype, outbound frames captured, inbound frames injected);
+ * - pair: the real Ethernet layer on one end of the pair device, the
+ *   test's frames sent and captured by layers bound (by ethertype) to a
+ *   promiscuous Ethernet layer on the other end.  Frames shorter than
+ *   60 bytes are padded there, as on a real wire (hlink_pads()).
+ * Plus a recording endpoint layer and builders of crafted packets.
+ * Everything runs on a loop scheduler with a virtual clock. */
 #ifndef TESTS_IPV4_HARNESS_H_
 #define TESTS_IPV4_HARNESS_H_
 
@@ -26,11 +31,14 @@ struct hframe_s
   net_time_t at;
 };
 
+/* Fake link mode: the suite's parent.  Pair mode: the test's capture
+   layers on the peer's Ethernet. */
 struct hlink_s
 {
   struct net_layer_s layer;
-  struct net_layer_s *arp, *ipv4;   /* children (weak) */
-  GQueue frames;                    /* struct hframe_s *, oldest first */
+  struct net_layer_s *arp, *ipv4;   /* fake link: children (weak) */
+  uint16_t ethertype;               /* pair mode: what this capture binds */
+  GQueue *frames;                   /* the stack's captured frames */
 };
 
 /* What an endpoint saw of a NET_IPV4_OP_ERROR notification. */
@@ -56,9 +64,27 @@ struct hep_s
 struct hstack_s
 {
   struct net_scheduler_s *sched;
-  struct hlink_s *link;
+  struct hlink_s *link;             /* fake link mode */
   struct net_inet_s inet;
+  GQueue frames;                    /* struct hframe_s *, oldest first */
+  /* pair mode */
+  struct net_device_s *dev, *peer_dev;
+  struct net_layer_s *eth, *peer_eth;
+  struct hlink_s *cap_arp, *cap_ipv4;
 };
+
+enum hmode_e
+{
+  HMODE_FAKE_LINK,
+  HMODE_PAIR,
+};
+extern enum hmode_e hmode;
+
+/* True when frames under 60 bytes reach the stack padded (pair mode). */
+bool hlink_pads(void);
+
+/* Run @p make's suite in both modes; returns the failure count. */
+int hrun_suite(Suite *(*make)(void));
 
 extern const uint8_t H_OUR_MAC[6];
 extern const uint8_t H_PEER_MAC[6];

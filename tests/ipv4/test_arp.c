@@ -61,8 +61,11 @@ START_TEST(malformed)
   hstack_init(&s, NULL);
   uint8_t arp[28];
   hbuild_arp(arp, 1, H_PEER_MAC, H_PEER_IP, zero_mac, H_OUR_IP);
-  for (size_t len = 0; len < 28; len += 3)
-    hlink_inject(&s, NET_ETHERTYPE_ARP, arp, len, true);
+  /* A real wire pads short frames to 46 bytes of payload: truncated ARP
+     packets exist on the fake link only. */
+  if (!hlink_pads())
+    for (size_t len = 0; len < 28; len += 3)
+      hlink_inject(&s, NET_ETHERTYPE_ARP, arp, len, true);
   uint8_t bad[28];
   memcpy(bad, arp, 28);
   bad[1] = 6;   /* htype */
@@ -93,7 +96,7 @@ START_TEST(malformed)
   hlink_inject(&s, NET_ETHERTYPE_ARP, bad, 28, true);
   hrun(&s);
   ck_assert_uint_eq(hlink_count(&s), 0);
-  ck_assert_uint_eq(hstat(s.inet.arp, "drop_truncated"), 10);
+  ck_assert_uint_eq(hstat(s.inet.arp, "drop_truncated"), hlink_pads() ? 0 : 10);
   ck_assert_uint_eq(hstat(s.inet.arp, "drop_bad_format"), 4);
   ck_assert_uint_eq(hstat(s.inet.arp, "drop_bad_op"), 1);
   ck_assert_uint_eq(hstat(s.inet.arp, "drop_bad_sender"), 3);
@@ -256,6 +259,28 @@ START_TEST(bounded_cache)
 }
 END_TEST
 
+/* Tearing the stack down while it waits (parked packets, a pending
+   resolution, an incomplete datagram, armed timers) leaks nothing: every
+   layer is destroyed (checked by hstack_fini, and by Valgrind/ASan). */
+START_TEST(teardown_while_busy)
+{
+  struct hstack_s s;
+  hstack_init(&s, NULL);
+  struct hep_s *ep = hep_new(&s);
+  ck_assert_int_eq(hep_bind_udp(&s, ep, 5000, 0, 0), 0);
+  for (int i = 0; i < 5; i++)
+    hep_send(ep, 0x0a000009u, 9, "w", 1, false);
+  uint8_t p[64];
+  size_t n = hbuild_ipv4(p, H_PEER_IP, H_OUR_IP, 17, 9, 0x2000, 64,
+                         "0123456789abcdef", 16);
+  hlink_inject(&s, NET_ETHERTYPE_IPV4, p, n, false);
+  hrun(&s);
+  ck_assert_uint_eq(hstat(s.inet.ipv4, "reasm_datagrams"), 1);
+  ck_assert_uint_eq(hstat(s.inet.ipv4, "neigh_entries"), 1);
+  hstack_fini(&s);
+}
+END_TEST
+
 static Suite *arp_suite(void)
 {
   Suite *s = suite_create("arp");
@@ -267,15 +292,12 @@ static Suite *arp_suite(void)
   tcase_add_test(tc, queue_overflow);
   tcase_add_test(tc, cache_expiry);
   tcase_add_test(tc, bounded_cache);
+  tcase_add_test(tc, teardown_while_busy);
   suite_add_tcase(s, tc);
   return s;
 }
 
 int main(void)
 {
-  SRunner *sr = srunner_create(arp_suite());
-  srunner_run_all(sr, CK_NORMAL);
-  int failed = srunner_ntests_failed(sr);
-  srunner_free(sr);
-  return failed ? 1 : 0;
+  return hrun_suite(arp_suite) ? 1 : 0;
 }

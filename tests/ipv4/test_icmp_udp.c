@@ -471,9 +471,5 @@ static Suite *icmp_udp_suite(void)
 
 int main(void)
 {
-  SRunner *sr = srunner_create(icmp_udp_suite());
-  srunner_run_all(sr, CK_NORMAL);
-  int failed = srunner_ntests_failed(sr);
-  srunner_free(sr);
-  return failed ? 1 : 0;
+  return hrun_suite(icmp_udp_suite) ? 1 : 0;
 }

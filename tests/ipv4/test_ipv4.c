@@ -147,6 +147,9 @@ static const struct bad_case_s bad_cases[] = {
 START_TEST(bad_header_dropped)
 {
   const struct bad_case_s *c = &bad_cases[_i];
+  /* Frames under 46 bytes of payload are padded on a real wire. */
+  if (hlink_pads() && (c->mutate == m_short || c->mutate == m_empty))
+    return;
   struct hstack_s s;
   hstack_init(&s, NULL);
   struct hep_s *ep = bind_sink(&s);
@@ -169,13 +172,16 @@ START_TEST(truncations)
   struct hstack_s s;
   hstack_init(&s, NULL);
   struct hep_s *ep = bind_sink(&s);
-  uint8_t p[128];
-  size_t n = udp_packet(p, 1, "truncated", 9);
-  for (size_t len = 0; len < n; len++)
+  uint8_t p[256];
+  static const char data[100] = "truncated";
+  size_t n = udp_packet(p, 1, data, sizeof data);
+  /* On a real wire frames are padded to 46 bytes: start there. */
+  size_t first = hlink_pads() ? 46 : 0;
+  for (size_t len = first; len < n; len++)
     hlink_inject(&s, NET_ETHERTYPE_IPV4, p, len, false);
   hrun(&s);
   ck_assert_uint_eq(ep->inbound.length, 0);
-  ck_assert_uint_eq(hstat(s.inet.ipv4, "drop_truncated"), n);
+  ck_assert_uint_eq(hstat(s.inet.ipv4, "drop_truncated"), n - first);
   hstack_fini(&s);
 }
 END_TEST
@@ -561,6 +567,65 @@ START_TEST(routing)
 }
 END_TEST
 
+/* Two subnets: traffic to each leaves from the address on that subnet,
+   and ARP asks from it too; both addresses and the subnet broadcast are
+   accepted. */
+START_TEST(multiple_addresses)
+{
+  struct hstack_s s;
+  struct net_inet_config_s cfg = {0};
+  cfg.ipv4.addrs[0].addr = H_OUR_IP;
+  cfg.ipv4.addrs[0].prefix_len = 24;
+  cfg.ipv4.addrs[1].addr = 0xc0a80102u;   /* 192.168.1.2 */
+  cfg.ipv4.addrs[1].prefix_len = 24;
+  cfg.ipv4.addr_count = 2;
+  hstack_init(&s, &cfg);
+  ck_assert_uint_eq(hstat(s.inet.arp, "tx_gratuitous"), 2);
+  struct hep_s *ep = hep_new(&s);
+  ck_assert_int_eq(hep_bind_udp(&s, ep, 7, 0, 0), 0);
+  hep_send(ep, 0xc0a80109u, 9, "x", 1, false);
+  hrun(&s);
+  struct hframe_s *f = hlink_pop(&s);
+  ck_assert_uint_eq(f->ethertype, NET_ETHERTYPE_ARP);
+  ck_assert_uint_eq(hrd32(f->data + 14), 0xc0a80102u);   /* sender */
+  ck_assert_uint_eq(hrd32(f->data + 24), 0xc0a80109u);   /* target */
+  hframe_free(f);
+  uint8_t arp[28];
+  hbuild_arp(arp, 2, H_PEER_MAC, 0xc0a80109u, H_OUR_MAC, 0xc0a80102u);
+  hlink_inject(&s, NET_ETHERTYPE_ARP, arp, sizeof arp, false);
+  hrun(&s);
+  f = hlink_pop(&s);
+  ck_assert_uint_eq(f->ethertype, NET_ETHERTYPE_IPV4);
+  ck_assert_uint_eq(hrd32(f->data + 12), 0xc0a80102u);
+  ck_assert_uint_eq(hrd32(f->data + 16), 0xc0a80109u);
+  hframe_free(f);
+
+  uint8_t p[64], udp[32];
+  size_t ul = hbuild_udp(udp, 0xc0a80109u, 0xc0a80102u, 4000, 7, "b", 1);
+  size_t n = hbuild_ipv4(p, 0xc0a80109u, 0xc0a80102u, 17, 1, 0, 64, udp, ul);
+  hlink_inject(&s, NET_ETHERTYPE_IPV4, p, n, false);
+  ul = hbuild_udp(udp, 0xc0a80109u, 0xc0a801ffu, 4000, 7, "c", 1);
+  n = hbuild_ipv4(p, 0xc0a80109u, 0xc0a801ffu, 17, 2, 0, 64, udp, ul);
+  hlink_inject(&s, NET_ETHERTYPE_IPV4, p, n, true);
+  hrun(&s);
+  ck_assert_uint_eq(ep->inbound.length, 2);
+  ck_assert_uint_eq(ep->last_dst.ipv4, 0xc0a801ffu);
+  ck_assert(ep->last_dst.valid & NET_IPV4_ADDR_BROADCAST);
+  ck_assert_uint_eq(hstat(s.inet.ipv4, "rx_broadcast"), 1);
+
+  /* Removing an address: datagrams to it are no longer ours. */
+  ck_assert_int_eq(net_ipv4_addr_del(s.inet.ipv4, 0xc0a80102u), 0);
+  hrun(&s);
+  ul = hbuild_udp(udp, 0xc0a80109u, 0xc0a80102u, 4000, 7, "d", 1);
+  n = hbuild_ipv4(p, 0xc0a80109u, 0xc0a80102u, 17, 3, 0, 64, udp, ul);
+  hlink_inject(&s, NET_ETHERTYPE_IPV4, p, n, false);
+  hrun(&s);
+  ck_assert_uint_eq(ep->inbound.length, 2);
+  ck_assert_uint_eq(hstat(s.inet.ipv4, "drop_not_ours"), 1);
+  hstack_fini(&s);
+}
+END_TEST
+
 /* Bad configuration is refused up front. */
 START_TEST(config_validation)
 {
@@ -611,6 +676,7 @@ static Suite *ipv4_suite(void)
   tcase_add_test(tc, fragmentation_and_df);
   tcase_add_test(tc, ip_ids);
   tcase_add_test(tc, routing);
+  tcase_add_test(tc, multiple_addresses);
   tcase_add_test(tc, config_validation);
   suite_add_tcase(s, tc);
   return s;
@@ -618,9 +684,5 @@ static Suite *ipv4_suite(void)
 
 int main(void)
 {
-  SRunner *sr = srunner_create(ipv4_suite());
-  srunner_run_all(sr, CK_NORMAL);
-  int failed = srunner_ntests_failed(sr);
-  srunner_free(sr);
-  return failed ? 1 : 0;
+  return hrun_suite(ipv4_suite) ? 1 : 0;
 }

@@ -37,6 +37,13 @@ uint64_t sim_s2c_seed(const struct sim_s *sim, uint16_t client_port)
   return sim->seed * 31 + (uint64_t)client_port * 2 + 1;
 }
 
+static void sim_init_common(struct sim_s *sim)
+{
+  sim->server_apps = g_ptr_array_new();
+  sim->client_apps = g_ptr_array_new();
+  sim->client_sessions = g_ptr_array_new();
+}
+
 struct sim_s *sim_new(uint64_t seed, const struct wire_params_s *wp,
                       const struct net_tcp_config_s *cfg)
 {
@@ -47,16 +54,26 @@ struct sim_s *sim_new2(uint64_t seed, const struct wire_params_s *wp,
                        const struct net_tcp_config_s *cfg0,
                        const struct net_tcp_config_s *cfg1)
 {
+  return sim_new_wire(seed, wp, cfg0, cfg1, false);
+}
+
+struct sim_s *sim_new_wire(uint64_t seed, const struct wire_params_s *wp,
+                           const struct net_tcp_config_s *cfg0,
+                           const struct net_tcp_config_s *cfg1, bool threaded)
+{
   struct sim_s *sim = calloc(1, sizeof(*sim));
   struct net_scheduler_options_s so = {
-    .clock = NET_CLOCK_VIRTUAL,
+    .clock = threaded ? NET_CLOCK_MONOTONIC : NET_CLOCK_VIRTUAL,
     .large_buffers = 8192,
     .small_buffers = 8192,
+    .workers = 2,
   };
   struct wire_params_s p = wp ? *wp : (struct wire_params_s){ 0 };
 
   sim->seed = seed;
-  sim->sched = net_scheduler_loop_create(NULL, &so);
+  sim->threaded = threaded;
+  sim->sched = threaded ? net_scheduler_threaded_create(&so)
+                        : net_scheduler_loop_create(NULL, &so);
   ck_assert_ptr_nonnull(sim->sched);
   p.seed = seed;
   sim->wire = wire_new(sim->sched, &p);
@@ -69,9 +86,51 @@ struct sim_s *sim_new2(uint64_t seed, const struct wire_params_s *wp,
       ck_assert_int_eq(net_tcp_create(sim->sched, &c, &sim->tcp[i]), 0);
       ck_assert_int_eq(wire_attach(sim->wire, i, sim->tcp[i]), 0);
     }
-  sim->server_apps = g_ptr_array_new();
-  sim->client_apps = g_ptr_array_new();
-  sim->client_sessions = g_ptr_array_new();
+  sim_init_common(sim);
+  return sim;
+}
+
+struct sim_s *sim_new_stack(uint64_t seed, const struct net_pair_params_s *pp,
+                            const struct net_tcp_config_s *cfg, bool threaded)
+{
+  struct sim_s *sim = calloc(1, sizeof(*sim));
+  struct net_scheduler_options_s so = {
+    .clock = threaded ? NET_CLOCK_MONOTONIC : NET_CLOCK_VIRTUAL,
+    .large_buffers = 8192,
+    .small_buffers = 8192,
+    .workers = 2,
+  };
+  struct net_pair_params_s dir[2] = { { 0 }, { 0 } };
+  static const uint32_t addr[2] = { WIRE_ADDR0, WIRE_ADDR1 };
+
+  sim->seed = seed;
+  sim->threaded = threaded;
+  sim->sched = threaded ? net_scheduler_threaded_create(&so)
+                        : net_scheduler_loop_create(NULL, &so);
+  ck_assert_ptr_nonnull(sim->sched);
+  for (int i = 0; i < 2; i++)
+    {
+      if (pp)
+        dir[i] = *pp;
+      dir[i].seed = seed * 2 + (uint64_t)i;
+    }
+  ck_assert_int_eq(net_pair_create(sim->sched, &dir[0], &dir[1], &sim->dev[0],
+                                   &sim->dev[1]), 0);
+  for (int i = 0; i < 2; i++)
+    {
+      ck_assert_int_eq(net_device_layer_create(sim->dev[i], NET_LAYER_ETHERNET, NULL,
+                                               NULL, NULL, &sim->eth[i]), 0);
+      struct net_inet_config_s ic = { .ipv4 = { .addr_count = 1 } };
+      ic.ipv4.addrs[0].addr = addr[i];
+      ic.ipv4.addrs[0].prefix_len = 24;
+      ck_assert_int_eq(net_inet_create(sim->eth[i], &ic, &sim->inet[i]), 0);
+      struct net_tcp_config_s c = cfg ? *cfg : (struct net_tcp_config_s){ 0 };
+      c.seed = seed + 1 + (uint64_t)i;
+      ck_assert_int_eq(net_tcp_create(sim->sched, &c, &sim->tcp[i]), 0);
+      uint8_t proto = NET_IPPROTO_TCP;
+      ck_assert_int_eq(net_layer_bind(sim->inet[i].ipv4, &proto, sim->tcp[i]), 0);
+    }
+  sim_init_common(sim);
   return sim;
 }
 
@@ -130,6 +189,27 @@ int sim_listen(struct sim_s *sim, uint16_t port, const struct sim_server_s *srv)
     .options = &opt,
   };
   return net_tcp_listen(sim->tcp[1], &lp, sim, &sim_listener_vtable, &sim->listener);
+}
+
+struct tapp_s *sim_connect_from(struct sim_s *sim, uint16_t port,
+                                uint16_t local_port, uint64_t tx_total,
+                                bool shutdown_after)
+{
+  struct tapp_s *a = tapp_new(sim->sched, sim_c2s_seed(sim, local_port), tx_total,
+                              sim_s2c_seed(sim, local_port));
+  ck_assert_ptr_nonnull(a);
+  a->shutdown_after = shutdown_after;
+  struct net_tcp_connect_params_s cp = {
+    .remote = { .addr = WIRE_ADDR1, .port = port },
+    .local = { .port = local_port },
+    .app = tapp_layer(a),
+  };
+  struct net_layer_s *session;
+  int err = net_tcp_connect(sim->tcp[0], &cp, NULL, NULL, &session);
+  ck_assert_msg(err == 0, "connect: %d (seed %llu)", err, (unsigned long long)sim->seed);
+  g_ptr_array_add(sim->client_apps, a);
+  g_ptr_array_add(sim->client_sessions, session);
+  return a;
 }
 
 struct tapp_s *sim_connect(struct sim_s *sim, uint16_t port, uint64_t tx_total,
@@ -233,6 +313,8 @@ void sim_dump(const struct sim_s *sim)
   net_buffer_pool_stats(net_scheduler_small_pool(sim->sched), &ps);
   fprintf(stderr, "small pool: in use %zu, high water %zu of %zu, failures %llu\n",
           ps.in_use, ps.high_water, ps.capacity, (unsigned long long)ps.failures);
+  if (!sim->wire)
+    return;
   struct wire_stats_s ws;
   wire_stats(sim->wire, &ws);
   fprintf(stderr, "wire: sent %llu/%llu lost %llu dup %llu reordered %llu filtered %llu\n",
@@ -246,20 +328,8 @@ size_t sim_sessions(const struct sim_s *sim, int side)
   return (size_t)sim_stat(sim, side, "sessions");
 }
 
-void sim_free(struct sim_s *sim)
+static void sim_free_common(struct sim_s *sim)
 {
-  if (sim->listener)
-    {
-      net_layer_unbind(sim->tcp[1], sim->listener);
-      net_layer_refdec(sim->listener);
-    }
-  for (guint i = 0; i < sim->client_sessions->len; i++)
-    net_layer_refdec(g_ptr_array_index(sim->client_sessions, i));
-  wire_free(sim->wire);
-  for (int i = 0; i < 2; i++)
-    net_layer_refdec(sim->tcp[i]);
-  /* Segments still on the wire hold it until their delay is over. */
-  net_scheduler_run_for(sim->sched, 100 * NET_NSEC_PER_SEC);
   for (guint i = 0; i < sim->client_apps->len; i++)
     net_layer_refdec(tapp_layer(g_ptr_array_index(sim->client_apps, i)));
   for (guint i = 0; i < sim->server_apps->len; i++)
@@ -274,4 +344,54 @@ void sim_free(struct sim_s *sim)
   g_ptr_array_free(sim->client_apps, TRUE);
   g_ptr_array_free(sim->client_sessions, TRUE);
   free(sim);
+}
+
+static void sim_free_stack(struct sim_s *sim)
+{
+  if (sim->listener)
+    {
+      net_layer_unbind(sim->tcp[1], sim->listener);
+      net_layer_refdec(sim->listener);
+    }
+  for (guint i = 0; i < sim->client_sessions->len; i++)
+    net_layer_refdec(g_ptr_array_index(sim->client_sessions, i));
+  for (int i = 0; i < 2; i++)
+    {
+      net_layer_refdec(sim->tcp[i]);
+      net_inet_release(&sim->inet[i]);
+      net_layer_unbind_all(sim->eth[i]);
+      net_layer_refdec(sim->eth[i]);
+      net_device_refdec(sim->dev[i]);
+    }
+  /* Frames still on the wire keep their layer until they arrived. */
+  if (sim->threaded)
+    net_scheduler_run_until_idle(sim->sched);
+  else
+    net_scheduler_run_for(sim->sched, 100 * NET_NSEC_PER_SEC);
+  sim_free_common(sim);
+}
+
+void sim_free(struct sim_s *sim)
+{
+  if (!sim->wire)
+    {
+      sim_free_stack(sim);
+      return;
+    }
+  if (sim->listener)
+    {
+      net_layer_unbind(sim->tcp[1], sim->listener);
+      net_layer_refdec(sim->listener);
+    }
+  for (guint i = 0; i < sim->client_sessions->len; i++)
+    net_layer_refdec(g_ptr_array_index(sim->client_sessions, i));
+  wire_free(sim->wire);
+  for (int i = 0; i < 2; i++)
+    net_layer_refdec(sim->tcp[i]);
+  /* Segments still on the wire hold it until their delay is over. */
+  if (sim->threaded)
+    net_scheduler_run_until_idle(sim->sched);
+  else
+    net_scheduler_run_for(sim->sched, 100 * NET_NSEC_PER_SEC);
+  sim_free_common(sim);
 }

@@ -5,6 +5,8 @@
 
 #include "tapp.h"
 #include "wire.h"
+#include <net/dev/pair.h>
+#include <net/layer/inet.h>
 #include "layers/tcp_private.h"
 #include <glib.h>
 
@@ -25,7 +27,12 @@ struct sim_server_s
 struct sim_s
 {
   struct net_scheduler_s *sched;
-  struct wire_s *wire;
+  struct wire_s *wire;              /* test wire mode, or NULL */
+  /* stack mode: pair device, Ethernet, IPv4 suite under each tcp layer */
+  struct net_device_s *dev[2];
+  struct net_layer_s *eth[2];
+  struct net_inet_s inet[2];
+  bool threaded;
   struct net_layer_s *tcp[2];
   uint64_t seed;
   struct net_layer_s *listener;
@@ -43,11 +50,25 @@ uint64_t sim_s2c_seed(const struct sim_s *sim, uint16_t client_port);
    from the environment variable TCP_TEST_SEED when set. */
 struct sim_s *sim_new(uint64_t seed, const struct wire_params_s *wp,
                       const struct net_tcp_config_s *cfg);
+/* Over the real stack: pair device (impairments @p pp for both
+   directions, seeded from @p seed), Ethernet, ARP/IPv4, tcp.  A threaded
+   scheduler (real clock) when @p threaded. */
+struct sim_s *sim_new_stack(uint64_t seed, const struct net_pair_params_s *pp,
+                            const struct net_tcp_config_s *cfg, bool threaded);
+/* The test wire on a threaded scheduler (real clock) when @p threaded. */
+struct sim_s *sim_new_wire(uint64_t seed, const struct wire_params_s *wp,
+                           const struct net_tcp_config_s *cfg0,
+                           const struct net_tcp_config_s *cfg1, bool threaded);
 /* The same with a configuration per side (client 0, server 1). */
 struct sim_s *sim_new2(uint64_t seed, const struct wire_params_s *wp,
                        const struct net_tcp_config_s *cfg0,
                        const struct net_tcp_config_s *cfg1);
 int sim_listen(struct sim_s *sim, uint16_t port, const struct sim_server_s *srv);
+/* Connect from a fixed local port (no session inspection: safe while a
+   threaded scheduler runs). */
+struct tapp_s *sim_connect_from(struct sim_s *sim, uint16_t port,
+                                uint16_t local_port, uint64_t tx_total,
+                                bool shutdown_after);
 /* Connect a new client app that sends @p tx_total bytes (then shuts down
    when @p shutdown_after). */
 struct tapp_s *sim_connect(struct sim_s *sim, uint16_t port, uint64_t tx_total,

@@ -7,6 +7,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+atomic_uint tapp_closed_total;
+
 static uint64_t mix(uint64_t z)
 {
   z = (z ^ (z >> 30)) * UINT64_C(0xbf58476d1ce4e5b9);
@@ -109,6 +111,8 @@ static void tapp_task_handle(struct net_layer_s *layer, struct net_task_s *task)
   struct tapp_s *a = net_container_of(layer, struct tapp_s, layer);
   net_time_t now = net_scheduler_time(layer->scheduler);
 
+  if (a->closed || (task->type == NET_TASK_INBOUND && a->peer_closed))
+    a->order_errors++;
   if (task->type == NET_TASK_INBOUND && task->packet.buffer)
     {
       const struct net_buffer_s *buf = task->packet.buffer;
@@ -158,6 +162,7 @@ static void tapp_task_handle(struct net_layer_s *layer, struct net_task_s *task)
           a->closed++;
           a->closed_err = task->notification.err;
           a->closed_at = now;
+          atomic_fetch_add_explicit(&tapp_closed_total, 1, memory_order_release);
           break;
         case NET_TCP_EV_SEND_DROPPED:
           a->dropped++;

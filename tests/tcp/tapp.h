@@ -4,6 +4,7 @@
 #define TESTS_TCP_TAPP_H_
 
 #include <net/layer/tcp.h>
+#include <stdatomic.h>
 
 struct tapp_s
 {
@@ -28,10 +29,15 @@ struct tapp_s
   int closed_err;
   net_time_t connected_at, peer_closed_at, closed_at;
   unsigned eagain;
+  unsigned order_errors;    /* events after CLOSED, data after PEER_CLOSED */
   unsigned no_buffer;       /* pool empty: retried 1 ms later */
   bool retry_armed;
   bool dangling;
 };
+
+/* CLOSED events seen by all test apps (safe to poll from any thread;
+   an app writes nothing after it counted itself here). */
+extern atomic_uint tapp_closed_total;
 
 struct tapp_s *tapp_new(struct net_scheduler_s *sched, uint64_t tx_seed,
                         uint64_t tx_total, uint64_t rx_seed);

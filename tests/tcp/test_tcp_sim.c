@@ -44,6 +44,8 @@ static void check_exact(struct sim_s *sim, struct tapp_s *c, struct tapp_s *s,
                 "client got %llu/%llu bytes, bad at %llu (seed %llu)",
                 (unsigned long long)c->rx_bytes, (unsigned long long)s2c,
                 (unsigned long long)c->rx_bad, (unsigned long long)sim->seed);
+  ck_assert_uint_eq(c->order_errors, 0);
+  ck_assert_uint_eq(s->order_errors, 0);
   ck_assert_int_eq(c->closed_err, 0);
   ck_assert_int_eq(s->closed_err, 0);
   ck_assert_uint_eq(c->peer_closed, 1);

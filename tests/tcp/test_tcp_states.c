@@ -97,6 +97,8 @@ static void check_exact(struct sim_s *sim, struct tapp_s *c, struct tapp_s *s,
                 "client got %llu/%llu bytes, bad at %llu (seed %llu)",
                 (unsigned long long)c->rx_bytes, (unsigned long long)s2c,
                 (unsigned long long)c->rx_bad, (unsigned long long)sim->seed);
+  ck_assert_uint_eq(c->order_errors, 0);
+  ck_assert_uint_eq(s->order_errors, 0);
 }
 
 /* ------------------------------------------------------------------ */
@@ -811,6 +813,191 @@ START_TEST(session_limit)
 }
 END_TEST
 
+/* ---- application interface paths ------------------------------------ */
+
+/* A listener without accept method: its child gets NET_TCP_EV_ACCEPT. */
+struct acceptor_s
+{
+  struct net_layer_s layer;
+  GPtrArray *apps;
+  uint64_t seed;
+};
+
+static void acceptor_task_handle(struct net_layer_s *layer, struct net_task_s *task)
+{
+  struct acceptor_s *ac = net_container_of(layer, struct acceptor_s, layer);
+  if (task->type == NET_TASK_NOTIFICATION
+      && task->notification.opcode == NET_TCP_EV_ACCEPT)
+    {
+      struct net_layer_s *session = net_tcp_accept_take(task);
+      ck_assert_ptr_nonnull(session);
+      ck_assert_ptr_null(net_tcp_accept_take(task));   /* only once */
+      struct tapp_s *a = tapp_new(layer->scheduler, ac->seed, 4000, ac->seed + 1);
+      a->shutdown_after = true;
+      ck_assert_int_eq(net_layer_bind(session, NULL, tapp_layer(a)), 0);
+      g_ptr_array_add(ac->apps, a);
+      net_layer_refdec(session);
+    }
+  net_task_destroy(task);
+}
+
+static void acceptor_destroyed(struct net_layer_s *layer)
+{
+  g_free(net_container_of(layer, struct acceptor_s, layer));
+}
+
+static const struct net_layer_handler_s acceptor_handler = {
+  .type_name = "test-acceptor",
+  .destroyed = acceptor_destroyed,
+  .task_handle = acceptor_task_handle,
+};
+
+START_TEST(accept_notification)
+{
+  struct wire_params_s wp = { .delay = 10 * MS };
+  struct sim_s *sim = sim_new(sim_seed(30), &wp, NULL);
+  struct net_tcp_listen_params_s lp = { .local = { .port = 8 } };
+  ck_assert_int_eq(net_tcp_listen(sim->tcp[1], &lp, NULL, NULL, &sim->listener), 0);
+  struct acceptor_s *ac = g_new0(struct acceptor_s, 1);
+  ck_assert_int_eq(net_layer_init(&ac->layer, &acceptor_handler, sim->sched, NULL, NULL), 0);
+  ac->apps = sim->server_apps;
+  struct tapp_s *c = sim_connect(sim, 8, 3000, true, NULL);
+  /* The server app sends 4000 bytes of its own seed; the client expects
+     the pattern of its port: use the acceptor's seeds on both. */
+  ac->seed = 777;
+  c->rx_seed = 777;
+  c->tx_seed = 778;
+  c->rng = c->tx_seed;
+  ck_assert_int_eq(net_layer_bind(sim->listener, NULL, &ac->layer), 0);
+  net_layer_refdec(&ac->layer);
+  ck_assert(sim_run(sim, all_closed, NULL, 30 * SEC));
+  struct tapp_s *s = server_app(sim, 0);
+  ck_assert_ptr_nonnull(s);
+  check_exact(sim, c, s, 3000, 4000);
+  ck_assert_uint_eq(s->connected, 1);   /* replayed when it bound */
+  ck_assert_int_eq(c->closed_err, 0);
+  ck_assert_int_eq(s->closed_err, 0);
+  sim_free(sim);
+}
+END_TEST
+
+/* The delegate accepts without binding: the session waits in the accept
+   queue (its data too); with accept_max 1 a second connection is not
+   accepted until the first one gets its application. */
+static GPtrArray *deferred;
+
+static int defer_accept(void *delegate, struct net_layer_s *listener,
+                        struct net_layer_s *session)
+{
+  g_ptr_array_add(deferred, net_layer_refinc(session));
+  return 0;
+}
+
+static const struct net_tcp_listener_delegate_vtable_s defer_vtable = {
+  .accept = defer_accept,
+};
+
+START_TEST(accept_deferred)
+{
+  struct wire_params_s wp = { .delay = 10 * MS };
+  struct sim_s *sim = sim_new(sim_seed(31), &wp, NULL);
+  deferred = g_ptr_array_new();
+  struct net_tcp_listen_params_s lp = { .local = { .port = 9 }, .accept_max = 1 };
+  ck_assert_int_eq(net_tcp_listen(sim->tcp[1], &lp, NULL, &defer_vtable, &sim->listener), 0);
+  struct tapp_s *c1 = sim_connect(sim, 9, 5000, true, NULL);
+  struct tapp_s *c2 = sim_connect(sim, 9, 5000, true, NULL);
+  sim_run(sim, NULL, NULL, 2 * SEC);
+  /* Both clients think they are connected (they got a SYN-ACK), the
+     server keeps the second handshake unfinished. */
+  ck_assert_uint_eq(deferred->len, 1);
+  ck_assert_uint_gt(sim_stat(sim, 1, "drop_accept_queue"), 0);
+  /* Bind the application late: what arrived meanwhile is delivered. */
+  for (int round = 0; round < 2; round++)
+    {
+      ck_assert_uint_eq(deferred->len, (guint)round + 1);
+      struct net_layer_s *session = g_ptr_array_index(deferred, round);
+      struct net_tcp_info_s info;
+      ck_assert_int_eq(net_tcp_session_info(session, &info), 0);
+      uint16_t port = info.tuple.remote_port;
+      struct tapp_s *a = tapp_new(sim->sched, sim_s2c_seed(sim, port), 0,
+                                  sim_c2s_seed(sim, port));
+      a->close_on_peer_closed = true;
+      ck_assert_int_eq(net_layer_bind(session, NULL, tapp_layer(a)), 0);
+      g_ptr_array_add(sim->server_apps, a);
+      net_layer_refdec(session);
+      /* The second one gets through now (its SYN is retransmitted). */
+      sim_run(sim, NULL, NULL, 10 * SEC);
+    }
+  ck_assert(sim_run(sim, all_closed, NULL, 30 * SEC));
+  for (int i = 0; i < 2; i++)
+    {
+      struct tapp_s *a = server_app(sim, (unsigned)i);
+      ck_assert_uint_eq(a->rx_bytes, 5000);
+      ck_assert_uint_eq(a->rx_bad, 0);
+      ck_assert_uint_eq(a->connected, 1);
+      ck_assert_uint_eq(a->peer_closed, 1);
+      ck_assert_int_eq(a->closed_err, 0);
+    }
+  ck_assert_int_eq(c1->closed_err, 0);
+  ck_assert_int_eq(c2->closed_err, 0);
+  g_ptr_array_free(deferred, TRUE);
+  sim_free(sim);
+}
+END_TEST
+
+/* Unbinding the application closes: FIN; data arriving afterwards are
+   answered with RST. */
+START_TEST(app_unbind_closes)
+{
+  struct wire_params_s wp = { .delay = 10 * MS };
+  struct sim_s *sim = sim_new(sim_seed(32), &wp, NULL);
+  struct sim_server_s srv = { 0 };
+  ck_assert_int_eq(sim_listen(sim, 7, &srv), 0);
+  struct tapp_s *c = sim_connect(sim, 7, 1000, false, NULL);
+  ck_assert(sim_run(sim, client_connected, NULL, 10 * SEC));
+  sim_run(sim, NULL, NULL, 1 * SEC);
+  struct tapp_s *s = server_app(sim, 0);
+  ck_assert_uint_eq(s->rx_bytes, 1000);
+  net_layer_unbind(s->layer.parent, &s->layer);
+  sim_run(sim, NULL, NULL, 1 * SEC);
+  ck_assert_uint_eq(c->peer_closed, 1);
+  ck_assert_uint_eq(c->closed, 0);
+  /* The client still talks: the closed server resets. */
+  c->tx_total += 1000;
+  tapp_pump(c);
+  ck_assert(sim_run(sim, client_closed, NULL, 10 * SEC));
+  ck_assert_int_eq(c->closed_err, -ECONNRESET);
+  ck_assert_uint_eq(sim_stat(sim, 1, "drop_after_close"), 1);
+  ck_assert(sim_run(sim, no_sessions, NULL, 10 * SEC));
+  sim_free(sim);
+}
+END_TEST
+
+/* Closing a listener leaves its connections alone; new ones are refused. */
+START_TEST(listener_close)
+{
+  struct wire_params_s wp = { .delay = 10 * MS };
+  struct sim_s *sim = sim_new(sim_seed(33), &wp, NULL);
+  struct sim_server_s srv = { .close_on_peer_closed = true };
+  ck_assert_int_eq(sim_listen(sim, 7, &srv), 0);
+  struct tapp_s *c = sim_connect(sim, 7, 1000, false, NULL);
+  ck_assert(sim_run(sim, client_connected, NULL, 10 * SEC));
+  net_layer_unbind(sim->tcp[1], sim->listener);
+  net_layer_refdec(sim->listener);
+  sim->listener = NULL;
+  struct tapp_s *late = sim_connect(sim, 7, 0, false, NULL);
+  c->tx_total += 50000;
+  c->shutdown_after = true;
+  tapp_pump(c);
+  ck_assert(sim_run(sim, all_closed, NULL, 30 * SEC));
+  ck_assert_int_eq(late->closed_err, -ECONNREFUSED);
+  ck_assert_int_eq(c->closed_err, 0);
+  ck_assert_uint_eq(server_app(sim, 0)->rx_bytes, 51000);
+  ck_assert_uint_eq(server_app(sim, 0)->rx_bad, 0);
+  sim_free(sim);
+}
+END_TEST
+
 static Suite *suite(void)
 {
   Suite *s = suite_create("tcp-states");
@@ -840,6 +1027,13 @@ static Suite *suite(void)
   tcase_add_test(tc, syn_flood_no_cookies);
   tcase_add_test(tc, random_segments);
   tcase_add_test(tc, session_limit);
+  suite_add_tcase(s, tc);
+  tc = tcase_create("api");
+  tcase_set_timeout(tc, 120);
+  tcase_add_test(tc, accept_notification);
+  tcase_add_test(tc, accept_deferred);
+  tcase_add_test(tc, app_unbind_closes);
+  tcase_add_test(tc, listener_close);
   suite_add_tcase(s, tc);
   tc = tcase_create("sending");
   tcase_set_timeout(tc, 120);

@@ -31,15 +31,30 @@
 extern "C" {
 #endif
 
-/** Offload metadata flags (see struct net_buffer_s::offload_flags). */
+/**
+ * Offload metadata flags (see struct net_buffer_s::offload_flags).
+ *
+ * Sending: a transport may leave its checksum to IPv4 (CSUM_PARTIAL, the
+ * field at 0: see net/layer/ipv4.h), which finishes it, or, when the link
+ * offloads checksums (net/layer.h), hands it to the device with the
+ * pseudo-header summed into the field; GSO_TCPV4 only when the context
+ * offers TSO.  Receiving: a device marks
+ * CSUM_VALID what the medium verified, and GSO_TCPV4 a super-frame larger
+ * than the MTU; a CSUM_PARTIAL packet that comes back (loopback, the pair
+ * device) counts as verified too: it never left the machine.  A layer that
+ * sends a buffer it received sets offload_flags for the new packet.
+ */
 enum net_buffer_offload_e
 {
   /** The checksum at csum_start + csum_offset is still to be computed
-      (over [csum_start, end) seeded with the pseudo-header sum). */
+      over [csum_start, end).  Above IPv4 the field holds 0 (IPv4 adds the
+      pseudo-header); below it, the folded pseudo-header sum, not
+      complemented (the device adds the rest and stores the complement). */
   NET_BUFFER_CSUM_PARTIAL = 1u << 0,
   /** The transport checksum was verified by the "hardware". */
   NET_BUFFER_CSUM_VALID = 1u << 1,
-  /** The buffer is a super-segment to be cut in gso_size pieces. */
+  /** The buffer is a TCP/IPv4 super-segment to be cut in gso_size pieces
+      of payload (sending), or was made of such pieces (receiving). */
   NET_BUFFER_GSO_TCPV4 = 1u << 2,
 };
 
@@ -55,10 +70,11 @@ struct net_buffer_s
   uint32_t end;           /**< offset one past the last packet byte */
   struct net_buffer_pool_s *pool; /**< owning pool (private) */
   struct net_buffer_s *next;      /**< pool free list link (private) */
-  /* Offload metadata, relative to begin at the time it was set by the
-     device, meaningful only with the matching flag. */
+  /* Offload metadata, meaningful only with the matching flag.  csum_start
+     is relative to begin: net_buffer_push() and net_buffer_pull() keep it
+     so while CSUM_PARTIAL is set. */
   uint32_t offload_flags; /**< mask of enum net_buffer_offload_e */
-  uint16_t csum_start;    /**< CSUM_PARTIAL: where summing starts */
+  uint16_t csum_start;    /**< CSUM_PARTIAL: where summing starts, from begin */
   uint16_t csum_offset;   /**< CSUM_PARTIAL: checksum field, from csum_start */
   uint16_t gso_size;      /**< GSO_TCPV4: payload bytes per segment */
   uint8_t *data;          /**< storage, @c size bytes */
@@ -192,6 +208,8 @@ static inline uint8_t *net_buffer_push(struct net_buffer_s *buf, size_t n)
   if (n > buf->begin)
     return NULL;
   buf->begin -= (uint32_t)n;
+  if (buf->offload_flags & NET_BUFFER_CSUM_PARTIAL)
+    buf->csum_start = (uint16_t)(buf->csum_start + n);
   return buf->data + buf->begin;
 }
 
@@ -206,6 +224,8 @@ static inline uint8_t *net_buffer_pull(struct net_buffer_s *buf, size_t n)
     return NULL;
   uint8_t *old = buf->data + buf->begin;
   buf->begin += (uint32_t)n;
+  if (buf->offload_flags & NET_BUFFER_CSUM_PARTIAL)
+    buf->csum_start = (uint16_t)(buf->csum_start - n);
   return old;
 }
 

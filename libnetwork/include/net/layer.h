@@ -57,16 +57,33 @@ extern "C" {
 #endif
 
 /**
+ * Work the medium under a layer does on the packets the layer sends
+ * (struct net_layer_context_s::offloads).  A device announces it; every
+ * layer in between passes it on unchanged unless it cannot honour it.
+ */
+enum net_layer_offload_e
+{
+  /** OUTBOUND packets may carry NET_BUFFER_CSUM_PARTIAL: the device
+      computes the transport checksum (net/buffer.h). */
+  NET_OFFLOAD_CSUM = 1u << 0,
+  /** OUTBOUND TCP/IPv4 packets may be NET_BUFFER_GSO_TCPV4 super-segments
+      (with NET_BUFFER_CSUM_PARTIAL) of up to 64 KiB, larger than mtu: the
+      device cuts them into gso_size pieces. */
+  NET_OFFLOAD_TSO4 = 1u << 1,
+};
+
+/**
  * What a layer knows of its place in the stack: its own addresses, how
  * many bytes of headers the layers below it will prepend (every buffer it
- * allocates for sending must reserve that much headroom), and the largest
- * packet it may hand to its parent.
+ * allocates for sending must reserve that much headroom), the largest
+ * packet it may hand to its parent, and the offloads of the medium.
  */
 struct net_layer_context_s
 {
   struct net_addr_s addr;   /**< our addresses at every level known so far */
   uint16_t prefix_size;     /**< headroom to reserve in buffers we send */
   uint32_t mtu;             /**< largest packet we may hand to the parent */
+  uint32_t offloads;        /**< mask of enum net_layer_offload_e */
 };
 
 /** Handler methods of a layer type (a static const table per type). */
@@ -173,7 +190,7 @@ struct net_layer_s
   struct net_layer_s *children;     /**< first bound child */
   struct net_layer_s *sibling_next; /**< next child of our parent */
   struct net_layer_s *sibling_prev; /**< previous child of our parent */
-  struct net_layer_context_s context; /**< addresses, prefix, mtu */
+  struct net_layer_context_s context; /**< addresses, prefix, mtu, offloads */
   void *delegate;                   /**< given to net_layer_init() */
   const struct net_layer_delegate_vtable_s *delegate_vtable; /**< idem, may be NULL */
   struct net_layer_sched_s sched;   /**< scheduler-private */

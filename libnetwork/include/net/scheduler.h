@@ -56,12 +56,19 @@ struct net_scheduler_options_s
   /** Upper bound on live tasks from net_scheduler_task_alloc (0 = 1<<20). */
   size_t task_limit;
   /** Packet pools: element counts (0 = defaults 4096 and 2048) and the
-      large buffer size (0 = 2048 + 128 of headroom; set 65536+ for
-      offloads).  Small buffers hold 512 bytes. */
+      large buffer size (0 = 2048 + 128 of headroom).  Small buffers hold
+      512 bytes. */
   size_t small_buffers;
   size_t large_buffers;       /**< see small_buffers */
   size_t large_buffer_size;   /**< see small_buffers */
+  /** Jumbo buffers (NET_SCHEDULER_JUMBO_SIZE bytes: offloaded
+      super-segments, reassembled datagrams) at most (0 = 512); like every
+      pool, memory is only taken when a buffer is first needed. */
+  size_t jumbo_buffers;
 };
+
+/** Bytes of a jumbo buffer: a 64 KiB datagram with its link headers. */
+#define NET_SCHEDULER_JUMBO_SIZE (65536 + 512)
 
 /** Counters (see net_scheduler_stats()). */
 struct net_scheduler_stats_s
@@ -183,10 +190,16 @@ struct net_buffer_pool_s *net_scheduler_small_pool(struct net_scheduler_s *sched
     as net_scheduler_small_pool(). */
 struct net_buffer_pool_s *net_scheduler_large_pool(struct net_scheduler_s *sched);
 
+/** The scheduler's pool of jumbo buffers (NET_SCHEDULER_JUMBO_SIZE bytes:
+    super-segments of offloading devices); same rules as
+    net_scheduler_small_pool(). */
+struct net_buffer_pool_s *net_scheduler_jumbo_pool(struct net_scheduler_s *sched);
+
 /**
  * Allocate a buffer able to hold @p headroom + @p size bytes from the
- * smallest pool that fits (a small request falls back to the large pool
- * when the small one is exhausted), with begin = end = headroom.  The
+ * smallest pool that fits, small, large or jumbo (a small request falls
+ * back to the large pool when the small one is exhausted), with begin =
+ * end = headroom.  The
  * caller owns the one reference.  Any thread.
  * @return NULL when no pool fits or the pools are exhausted (counted in
  * the pools' failures).

@@ -55,6 +55,13 @@ struct net_pair_params_s
   net_time_t reorder_delay; /**< extra latency of held-back frames (0 = 1 ms) */
   uint32_t mtu;             /**< largest payload carried, 0 = no limit */
   uint32_t queue_limit;     /**< frames in flight (0 = 65536) */
+  /** Offloads (enum net_layer_offload_e) announced to the layer created
+      on the sending end (read at creation): its frames reach the peer as
+      they were sent, checksums left to do (NET_BUFFER_CSUM_PARTIAL, which
+      the peer's layers count as verified) and TCP super-segments whole
+      (NET_BUFFER_GSO_TCPV4, exempt from @c mtu), as between two virtual
+      machines on one host. */
+  uint32_t offloads;
 };
 
 /** Counters of one direction (frames sent by one end). */
@@ -77,7 +84,7 @@ struct net_pair_stats_s
  * frames sent by end A / end B (NULL: perfect).  Each end is a device
  * holding one reference owned by the caller; the wire lives until both
  * ends and their layers are gone.
- * @return 0, -EINVAL (bad rates), -ENOMEM.
+ * @return 0, -EINVAL (bad rates or offloads), -ENOMEM.
  */
 int net_pair_create(struct net_scheduler_s *sched,
                     const struct net_pair_params_s *a_to_b,
@@ -87,8 +94,8 @@ int net_pair_create(struct net_scheduler_s *sched,
 /**
  * Change the impairments of the frames @p end sends (any thread); the
  * PRNG is re-seeded from params->seed.  Frames already in flight keep
- * their arrival time.
- * @return 0, -EINVAL (not a pair end, bad rates).
+ * their arrival time; @c offloads only matter to a layer created later.
+ * @return 0, -EINVAL (not a pair end, bad rates or offloads).
  */
 int net_pair_configure(struct net_device_s *end,
                        const struct net_pair_params_s *params);

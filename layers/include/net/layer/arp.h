@@ -54,6 +54,9 @@ struct net_arp_query_s
 {
   struct net_task_s task;    /**< the QUERY, then its RESPONSE */
   uint32_t ipv4;             /**< in: next hop, host order */
+  uint32_t sender;           /**< in: our address to ask from (the source of
+                                  the waiting packet; 0 or not ours: the
+                                  first configured address) */
   uint8_t mac[6];            /**< out: its Ethernet address */
   net_time_t expires;        /**< out: the answer is valid until then */
 };
@@ -82,11 +85,12 @@ int net_arp_create(struct net_scheduler_s *sched,
                    struct net_layer_s **layer);
 
 /**
- * Allocate a resolution query for @p ipv4 (push it with
+ * Allocate a resolution query for @p ipv4 asked from our address
+ * @p sender (push it with
  * net_task_query_push(&q->task, arp, me, NET_ARP_OP_RESOLVE)).
  * @return the query or NULL (-ENOMEM).  net_task_destroy() frees it.
  */
-struct net_arp_query_s *net_arp_query_alloc(uint32_t ipv4);
+struct net_arp_query_s *net_arp_query_alloc(uint32_t ipv4, uint32_t sender);
 
 #ifdef __cplusplus
 }

@@ -200,6 +200,19 @@ int net_ethernet_inject(struct net_layer_s *eth, struct net_buffer_s *frame,
                         net_time_t timestamp);
 
 /**
+ * Announce what the medium does for the frames the layer sends (a mask of
+ * enum net_layer_offload_e, net/layer.h): the layer puts it in its
+ * context, which its children inherit, and accepts from them
+ * NET_BUFFER_GSO_TCPV4 frames longer than the MTU when it includes
+ * NET_OFFLOAD_TSO4.  For drivers, from their layer_create (before the
+ * layer is handed out) or in the layer's context.  Received frames marked
+ * NET_BUFFER_GSO_TCPV4 by the driver may exceed the MTU whatever was
+ * announced (up to a 64 KiB IPv4 datagram).
+ * @return 0, or -EINVAL (not an Ethernet layer, unknown bits).
+ */
+int net_ethernet_offloads_set(struct net_layer_s *eth, uint32_t offloads);
+
+/**
  * Report the link state (any thread): a notification reaches the layer,
  * which tells its delegate (link_changed) when the state really changed.
  * While the link is down, frames sent by children are dropped

@@ -18,7 +18,17 @@
  * - OUTBOUND from a child: the buffer begins at the transport header with
  *   at least the child's context prefix_size of headroom; dst.ipv4 is the
  *   destination, src.ipv4 the source (0 or not valid: the address of the
- *   outgoing interface); the protocol is the child's bind address.  The
+ *   outgoing interface, chosen on the route); the protocol is the child's
+ *   bind address.  A transport whose checksum covers the pseudo-header
+ *   (UDP, TCP) may leave it to IPv4, which knows the source only once it
+ *   routed: NET_BUFFER_CSUM_PARTIAL with csum_start / csum_offset relative
+ *   to begin and the checksum field 0; IPv4 sums the pseudo-header and
+ *   [csum_start, end) and stores the result (0 as 0xffff), or, when the
+ *   link offloads checksums (context offloads NET_OFFLOAD_CSUM) and the
+ *   datagram is not fragmented, stores the pseudo-header sum and leaves
+ *   the rest to the device (net/buffer.h).  A NET_BUFFER_GSO_TCPV4
+ *   super-segment goes whole, never fragmented, to a link that offers
+ *   NET_OFFLOAD_TSO4.  The
  *   layer routes, resolves the next hop through ARP, fragments when the
  *   packet exceeds the MTU.  A shared buffer is copied before the header
  *   is written (net/buffer.h rule).  NET_IPV4_ADDR_DF in dst.valid asks
