@@ -29,6 +29,7 @@ static void usage(FILE *out)
   fputs("Usage: tcpecho -i TAPNAME --addr A.B.C.D/N [--gateway A.B.C.D]\n"
         "               [--port PORT] [--scheduler loop|threaded] [--workers N]\n"
         "               [--dump] [--pcap FILE] [--create] [--offload none|csum|tso]\n"
+        "               [--window KIB]\n"
         "Echo TCP and UDP on a port of a TAP interface; answer ARP and ping.\n"
         "\n"
         "  -i, --interface=NAME   TAP interface to attach to (required)\n"
@@ -42,6 +43,8 @@ static void usage(FILE *out)
         "      --create           create the TAP if it does not exist\n"
         "      --offload=WHAT     offloads asked of the TAP: none, csum (checksums)\n"
         "                         or tso (checksums and TCP segmentation, default)\n"
+        "      --window=KIB       receive window and send buffer of each connection\n"
+        "                         (default: the TCP layer's, 256 and 512 KiB)\n"
         "  -h, --help             show this help and exit\n"
         "\n"
         "SIGINT or SIGTERM stops it; the counters go to stderr.\n"
@@ -60,6 +63,7 @@ struct options_s
   const char *pcap;
   bool create;
   uint32_t offloads;
+  uint32_t window;      /* receive window and send buffer, bytes (0: default) */
 };
 
 static int parse_options(int argc, char **argv, struct options_s *o)
@@ -75,6 +79,7 @@ static int parse_options(int argc, char **argv, struct options_s *o)
     { "pcap", required_argument, NULL, 'w' },
     { "create", no_argument, NULL, 'C' },
     { "offload", required_argument, NULL, 'O' },
+    { "window", required_argument, NULL, 'N' },
     { "help", no_argument, NULL, 'h' },
     { NULL, 0, NULL, 0 },
   };
@@ -154,6 +159,18 @@ static int parse_options(int argc, char **argv, struct options_s *o)
       case 'C':
         o->create = true;
         break;
+      case 'N':
+        {
+          unsigned long v = strtoul(optarg, &end, 10);
+          if (*end || v < 4 || v > 1024 * 1024)
+            {
+              fprintf(stderr, "tcpecho: invalid window '%s' (KiB, 4 to 1048576)\n",
+                      optarg);
+              return 2;
+            }
+          o->window = (uint32_t)v * 1024;
+          break;
+        }
       case 'O':
         if (strcmp(optarg, "none") == 0)
           o->offloads = 0;
@@ -245,6 +262,9 @@ int main(int argc, char **argv)
     .workers = o.workers,
     .large_buffers = 32768,
     .small_buffers = 16384,
+    /* TSO: each connection holds up to a dozen 64 KiB super-segments
+       (receive window and send buffer). */
+    .jumbo_buffers = 2048,
   };
   sig.sched = o.threaded ? net_scheduler_threaded_create(&so)
                          : net_scheduler_loop_create(NULL, &so);
@@ -316,7 +336,9 @@ int main(int argc, char **argv)
       goto out;
     }
   uint8_t proto = NET_IPPROTO_TCP;
-  err = net_tcp_create(sig.sched, NULL, &tcp);
+  struct net_tcp_config_s tcfg = { 0 };
+  tcfg.session.rcv_buf = tcfg.session.snd_buf = o.window;
+  err = net_tcp_create(sig.sched, &tcfg, &tcp);
   if (!err)
     err = net_layer_bind(inet.ipv4, &proto, tcp);
   if (!err)

@@ -49,9 +49,11 @@ const char *const net_tcp_stat_names[NET_TCP_STAT_COUNT] = {
 
 bool net_tcp_pool_pressure(struct net_scheduler_s *sched)
 {
-  struct net_buffer_pool_stats_s st;
+  struct net_buffer_pool_stats_s st, jumbo;
   net_buffer_pool_stats(net_scheduler_large_pool(sched), &st);
-  return st.in_use * 4 > st.capacity * 3;
+  /* Offloading devices move data in jumbo buffers (super-segments). */
+  net_buffer_pool_stats(net_scheduler_jumbo_pool(sched), &jumbo);
+  return st.in_use * 4 > st.capacity * 3 || jumbo.in_use * 4 > jumbo.capacity * 3;
 }
 
 struct net_tcp_shared_s *net_tcp_shared_refinc(struct net_tcp_shared_s *sh)

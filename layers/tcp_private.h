@@ -225,8 +225,9 @@ static inline void net_tcp_count(struct net_tcp_shared_s *sh,
   atomic_fetch_add_explicit(&sh->stats[c], n, memory_order_relaxed);
 }
 
-/* The scheduler's large pool (where segments to send come from) is
-   three quarters used: queue no more unless a queue is empty. */
+/* The scheduler's large pool (where segments to send come from), or its
+   jumbo pool (super-segments of offloading devices), is three quarters
+   used: queue no more unless a queue is empty. */
 bool net_tcp_pool_pressure(struct net_scheduler_s *sched);
 
 struct net_tcp_shared_s *net_tcp_shared_refinc(struct net_tcp_shared_s *sh);
