@@ -402,6 +402,67 @@ static struct net_tcp_session_s *passive_session(struct net_tcp_s *t,
   return s;
 }
 
+/* May a new connection of listener @p l start?  Counts the refusal. */
+static bool session_room(struct net_tcp_s *t, struct net_tcp_listener_s *l)
+{
+  if (t->session_count >= t->shared->cfg.max_sessions)
+    {
+      net_tcp_count(t->shared, NET_TCP_STAT_DROP_SESSION_LIMIT, 1);
+      return false;
+    }
+  if (atomic_load_explicit(&l->accept_count, memory_order_relaxed) >= l->accept_max)
+    {
+      net_tcp_count(t->shared, NET_TCP_STAT_DROP_ACCEPT_QUEUE, 1);
+      return false;
+    }
+  return true;
+}
+
+/* An ACK to a listening port: the end of a SYN-cookie handshake, or a
+   stray segment that gets an RST. */
+static void listener_ack(struct net_tcp_s *t, struct net_tcp_listener_s *l,
+                         struct net_task_s *task, const struct net_tcp_tuple_s *k,
+                         const struct net_tcp_seg_info_s *si, net_time_t now)
+{
+  uint16_t mss = 0;
+  struct net_tcp_session_s *s;
+
+  if (l->cookie_sent && now - l->last_cookie < 2 * NET_TCP_COOKIE_SLOT)
+    mss = net_tcp_cookie_check(t->shared->key, k, si->seq - 1, si->ack - 1, now);
+  if (!mss)
+    {
+      if (l->cookie_sent)
+        net_tcp_count(t->shared, NET_TCP_STAT_DROP_BAD_COOKIE, 1);
+      net_tcp_reply_rst(&t->layer, t->shared, k->local_addr, k->remote_addr, si);
+      net_task_destroy(task);
+      return;
+    }
+  if (!session_room(t, l) || !(s = passive_session(t, l, k)))
+    {
+      net_task_destroy(task);
+      return;
+    }
+  s->flags |= NET_TCP_SF_COOKIE;
+  s->peer_mss = mss;
+  s->rcv_wscale = 0;
+  s->snd_wscale = 0;
+  if (si->opts & NET_TCP_OPT_TS)
+    {
+      uint32_t ws_bits = si->tsecr & 0xf;
+      s->flags |= NET_TCP_SF_TS;
+      s->ts_recent = si->tsval;
+      s->ts_recent_time = now;
+      if (ws_bits <= NET_TCP_MAX_WSCALE)
+        {
+          s->flags |= NET_TCP_SF_WS;
+          s->snd_wscale = (uint8_t)ws_bits;
+          s->rcv_wscale = net_tcp_wscale_for(s->opt.rcv_buf);
+        }
+    }
+  net_tcp_count(t->shared, NET_TCP_STAT_COOKIES_ACCEPTED, 1);
+  net_task_packet_forward(task, &s->layer);
+}
+
 static void listener_input(struct net_tcp_s *t, struct net_tcp_listener_s *l,
                            struct net_task_s *task, const struct net_tcp_tuple_s *k,
                            const struct net_tcp_seg_info_s *si)
@@ -417,50 +478,7 @@ static void listener_input(struct net_tcp_s *t, struct net_tcp_listener_s *l,
     }
   if ((f & NET_TCP_ACK) && !(f & NET_TCP_SYN))
     {
-      /* Maybe the end of a SYN-cookie handshake. */
-      uint16_t mss = 0;
-      if (l->cookie_sent && now - l->last_cookie < 2 * NET_TCP_COOKIE_SLOT)
-        mss = net_tcp_cookie_check(t->shared->key, k, si->seq - 1, si->ack - 1, now);
-      if (!mss)
-        {
-          if (l->cookie_sent)
-            net_tcp_count(t->shared, NET_TCP_STAT_DROP_BAD_COOKIE, 1);
-          net_tcp_reply_rst(&t->layer, t->shared, k->local_addr, k->remote_addr, si);
-          net_task_destroy(task);
-          return;
-        }
-      if (t->session_count >= t->shared->cfg.max_sessions
-          || atomic_load_explicit(&l->accept_count, memory_order_relaxed) >= l->accept_max)
-        {
-          net_tcp_count(t->shared, NET_TCP_STAT_DROP_ACCEPT_QUEUE, 1);
-          net_task_destroy(task);
-          return;
-        }
-      s = passive_session(t, l, k);
-      if (!s)
-        {
-          net_task_destroy(task);
-          return;
-        }
-      s->flags |= NET_TCP_SF_COOKIE;
-      s->peer_mss = mss;
-      s->rcv_wscale = 0;
-      s->snd_wscale = 0;
-      if (si->opts & NET_TCP_OPT_TS)
-        {
-          uint32_t ws_bits = si->tsecr & 0xf;
-          s->flags |= NET_TCP_SF_TS;
-          s->ts_recent = si->tsval;
-          s->ts_recent_time = now;
-          if (ws_bits <= NET_TCP_MAX_WSCALE)
-            {
-              s->flags |= NET_TCP_SF_WS;
-              s->snd_wscale = (uint8_t)ws_bits;
-              s->rcv_wscale = net_tcp_wscale_for(s->opt.rcv_buf);
-            }
-        }
-      net_tcp_count(t->shared, NET_TCP_STAT_COOKIES_ACCEPTED, 1);
-      net_task_packet_forward(task, &s->layer);
+      listener_ack(t, l, task, k, si, now);
       return;
     }
   if ((f & (NET_TCP_SYN | NET_TCP_ACK)) != NET_TCP_SYN)
@@ -471,15 +489,8 @@ static void listener_input(struct net_tcp_s *t, struct net_tcp_listener_s *l,
       net_task_destroy(task);
       return;
     }
-  if (t->session_count >= t->shared->cfg.max_sessions)
+  if (!session_room(t, l))
     {
-      net_tcp_count(t->shared, NET_TCP_STAT_DROP_SESSION_LIMIT, 1);
-      net_task_destroy(task);
-      return;
-    }
-  if (atomic_load_explicit(&l->accept_count, memory_order_relaxed) >= l->accept_max)
-    {
-      net_tcp_count(t->shared, NET_TCP_STAT_DROP_ACCEPT_QUEUE, 1);
       net_task_destroy(task);
       return;
     }
@@ -492,8 +503,7 @@ static void listener_input(struct net_tcp_s *t, struct net_tcp_listener_s *l,
       net_task_destroy(task);
       return;
     }
-  s = passive_session(t, l, k);
-  if (!s)
+  if (!(s = passive_session(t, l, k)))
     {
       net_task_destroy(task);
       return;
