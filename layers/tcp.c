@@ -125,6 +125,11 @@ static void config_resolve(struct net_tcp_config_s *c)
 /* ------------------------------------------------------------------ */
 /* Demux tables                                                        */
 
+static size_t sessions_of(const struct net_tcp_s *t)
+{
+  return atomic_load_explicit(&t->session_count, memory_order_relaxed);
+}
+
 static size_t session_slot(const struct net_tcp_s *t, const struct net_tcp_tuple_s *k)
 {
   return net_tcp_tuple_hash(t->shared->key, k) & t->sessions_mask;
@@ -171,12 +176,12 @@ static void sessions_grow(struct net_tcp_s *t)
 
 static void session_insert(struct net_tcp_s *t, struct net_tcp_session_s *s)
 {
-  if (t->session_count >= t->sessions_mask + 1)
+  if (sessions_of(t) >= t->sessions_mask + 1)
     sessions_grow(t);
   size_t slot = session_slot(t, &s->tuple);
   s->hash_next = t->sessions[slot];
   t->sessions[slot] = s;
-  t->session_count++;
+  atomic_store_explicit(&t->session_count, sessions_of(t) + 1, memory_order_relaxed);
 }
 
 static void session_remove(struct net_tcp_s *t, struct net_tcp_session_s *s)
@@ -188,7 +193,7 @@ static void session_remove(struct net_tcp_s *t, struct net_tcp_session_s *s)
     {
       *pp = s->hash_next;
       s->hash_next = NULL;
-      t->session_count--;
+      atomic_store_explicit(&t->session_count, sessions_of(t) - 1, memory_order_relaxed);
     }
 }
 
@@ -405,7 +410,7 @@ static struct net_tcp_session_s *passive_session(struct net_tcp_s *t,
 /* May a new connection of listener @p l start?  Counts the refusal. */
 static bool session_room(struct net_tcp_s *t, struct net_tcp_listener_s *l)
 {
-  if (t->session_count >= t->shared->cfg.max_sessions)
+  if (sessions_of(t) >= t->shared->cfg.max_sessions)
     {
       net_tcp_count(t->shared, NET_TCP_STAT_DROP_SESSION_LIMIT, 1);
       return false;
@@ -651,7 +656,7 @@ static int tcp_bound(struct net_layer_s *layer, const void *addr,
       struct net_tcp_session_s *s = net_tcp_session(child);
       struct net_tcp_tuple_s k = *(const struct net_tcp_tuple_s *)addr;
 
-      if (t->session_count >= t->shared->cfg.max_sessions)
+      if (sessions_of(t) >= t->shared->cfg.max_sessions)
         return -EMFILE;
       if (!k.remote_addr || !k.remote_port)
         return -EINVAL;
@@ -685,7 +690,7 @@ static int tcp_bound(struct net_layer_s *layer, const void *addr,
       size_t slot = listener_slot(t, ep->port);
       l->hash_next = t->listeners[slot];
       t->listeners[slot] = l;
-      t->listener_count++;
+      atomic_fetch_add_explicit(&t->listener_count, 1, memory_order_relaxed);
       return 0;
     }
   return -EPROTOTYPE;
@@ -707,7 +712,7 @@ static void tcp_unbound(struct net_layer_s *layer, struct net_layer_s *child)
         {
           *pp = l->hash_next;
           l->hash_next = NULL;
-          t->listener_count--;
+          atomic_fetch_sub_explicit(&t->listener_count, 1, memory_order_relaxed);
         }
     }
 }
@@ -748,13 +753,13 @@ static size_t tcp_stats(const struct net_layer_s *layer, struct net_stat_s *out,
   if (n < max)
     {
       out[n].name = "sessions";
-      out[n].value = t->session_count;
+      out[n].value = sessions_of(t);
     }
   n++;
   if (n < max)
     {
       out[n].name = "listeners";
-      out[n].value = t->listener_count;
+      out[n].value = atomic_load_explicit(&t->listener_count, memory_order_relaxed);
     }
   n++;
   return n;
@@ -810,6 +815,8 @@ int net_tcp_create(struct net_scheduler_s *sched,
     }
   t->sessions_mask = 63;
   t->listeners_mask = 15;
+  atomic_init(&t->session_count, 0);
+  atomic_init(&t->listener_count, 0);
   atomic_init(&sh->refcount, 1);
   sh->cfg = cfg;
   net_tcp_key_init(sh->key, cfg.seed);

@@ -444,9 +444,13 @@ struct net_tcp_s
   struct net_layer_s layer;
   struct net_tcp_shared_s *shared;
   struct net_tcp_session_s **sessions;   /* 4-tuple hash, chained */
-  size_t sessions_mask, session_count;
+  size_t sessions_mask;
+  /* Written by the layer's handlers only; atomic so that statistics can
+     be read from any thread. */
+  atomic_size_t session_count;
   struct net_tcp_listener_s **listeners; /* port hash, chained */
-  size_t listeners_mask, listener_count;
+  size_t listeners_mask;
+  atomic_size_t listener_count;
   uint32_t ephemeral_next;
 };
 
