@@ -246,31 +246,30 @@ static void ooq_drain(struct net_tcp_session_s *s)
 
   while ((seg = s->ooq.head) && net_tcp_seq_le(seg->seq, s->rcv_nxt))
     {
+      struct net_buffer_s *buf = seg->buf;
+      uint32_t skip = s->rcv_nxt - seg->seq;
+      bool fresh = skip < seg->len;   /* not all of it arrived again since */
+
       net_tcp_segq_pop(&s->ooq);
-      if (seg->buf)
-        atomic_fetch_sub_explicit(&s->shared->ooo_mem, (long)seg->buf->size,
-                                  memory_order_acq_rel);
-      if (net_tcp_seq_gt(seg->seq + seg->len, s->rcv_nxt))
+      atomic_fetch_sub_explicit(&s->shared->ooo_mem, (long)buf->size,
+                                memory_order_acq_rel);
+      seg->buf = NULL;
+      if (fresh)
         {
-          uint32_t skip = s->rcv_nxt - seg->seq;
-          struct net_buffer_s *buf = seg->buf;
           buf->begin = seg->off + skip;
           buf->end = seg->off + seg->len;
           s->rcv_nxt += seg->len - skip;
           s->bytes_in += seg->len - skip;
-          seg->buf = NULL;
-          net_tcp_seg_put(&s->cache, seg);
-          net_tcp_session_deliver(s, NULL, buf);
-          if (s->flags & NET_TCP_SF_DONE)
-            return;
-          continue;
-        }
-      else if (seg->buf)
-        {
-          net_buffer_refdec(seg->buf);
-          seg->buf = NULL;
         }
       net_tcp_seg_put(&s->cache, seg);
+      if (!fresh)
+        {
+          net_buffer_refdec(buf);
+          continue;
+        }
+      net_tcp_session_deliver(s, NULL, buf);
+      if (s->flags & NET_TCP_SF_DONE)
+        return;
     }
   if ((s->flags & NET_TCP_SF_OOO_FIN) && s->ooo_fin_seq == s->rcv_nxt)
     fin_input(s);

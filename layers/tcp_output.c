@@ -13,12 +13,6 @@ uint32_t net_tcp_ts_now(const struct net_tcp_session_s *s)
   return (uint32_t)(net_tcp_now(s) / NET_NSEC_PER_MSEC) + s->ts_offset;
 }
 
-uint32_t net_tcp_snd_end(const struct net_tcp_session_s *s)
-{
-  uint32_t end = s->sndq_seq + (uint32_t)s->sndq.bytes;
-  return (s->flags & NET_TCP_SF_FIN_QUEUED) ? end + 1 : end;
-}
-
 void net_tcp_update_mss(struct net_tcp_session_s *s)
 {
   uint32_t mtu_mss = s->layer.context.mtu > NET_TCP_HEADER_LEN

@@ -890,7 +890,10 @@ int net_tcp_send(struct net_layer_s *app, struct net_layer_s *session,
       return -ENOMEM;
     }
   struct net_addr_s mark = { .valid = NET_TCP_ADDR_CHARGED };
-  return net_task_outbound_push(task, session, app ? app : session, &mark, NULL, buf);
+  int err = net_task_outbound_push(task, session, app ? app : session, &mark, NULL, buf);
+  if (err)
+    space_refund(s, (size_t)size);
+  return err;
 }
 
 size_t net_tcp_send_space(const struct net_layer_s *session)

@@ -39,20 +39,11 @@ static bool no_sessions(struct sim_s *sim, void *ctx)
   return sim_sessions(sim, 0) == 0 && sim_sessions(sim, 1) == 0;
 }
 
+/* Exact both ways and closed in order on both sides. */
 static void check_exact(struct sim_s *sim, struct tapp_s *c, struct tapp_s *s,
                         uint64_t c2s, uint64_t s2c)
 {
-  ck_assert_msg(c && s, "apps missing (seed %llu)", (unsigned long long)sim->seed);
-  ck_assert_msg(s->rx_bytes == c2s && !s->rx_bad,
-                "server got %llu/%llu bytes, bad at %llu (seed %llu)",
-                (unsigned long long)s->rx_bytes, (unsigned long long)c2s,
-                (unsigned long long)s->rx_bad, (unsigned long long)sim->seed);
-  ck_assert_msg(c->rx_bytes == s2c && !c->rx_bad,
-                "client got %llu/%llu bytes, bad at %llu (seed %llu)",
-                (unsigned long long)c->rx_bytes, (unsigned long long)s2c,
-                (unsigned long long)c->rx_bad, (unsigned long long)sim->seed);
-  ck_assert_uint_eq(c->order_errors, 0);
-  ck_assert_uint_eq(s->order_errors, 0);
+  sim_check_exact(sim, c, s, c2s, s2c);
   ck_assert_int_eq(c->closed_err, 0);
   ck_assert_int_eq(s->closed_err, 0);
   ck_assert_uint_eq(c->peer_closed, 1);
