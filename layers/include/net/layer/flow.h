@@ -59,18 +59,18 @@ enum net_flow_opcode_e
 /** A flow, from the point of view of the stack (host order). */
 struct net_flow_key_s
 {
-  uint32_t local_addr;
-  uint32_t remote_addr;
-  uint16_t local_port;
-  uint16_t remote_port;
+  uint32_t local_addr;  /**< our address */
+  uint32_t remote_addr; /**< the peer's address */
+  uint16_t local_port;  /**< our port */
+  uint16_t remote_port; /**< the peer's port */
   uint8_t protocol;     /**< NET_IPPROTO_TCP: the only one classified */
 };
 
 /** A flow request (the task travelling down the tree). */
 struct net_flow_task_s
 {
-  struct net_task_s task;
-  struct net_flow_key_s key;
+  struct net_task_s task;     /**< NOTIFICATION, opcode NET_FLOW_OP_* */
+  struct net_flow_key_s key;  /**< the flow */
   struct net_layer_s *layer;  /**< the flow's layer, referenced */
 };
 
