@@ -469,6 +469,10 @@ static int tap_layer_create(struct net_device_s *dev, uint32_t type,
 static void tap_destroyed(struct net_device_s *dev)
 {
   struct tap_s *t = tap_of(dev);
+  /* The offloads belong to the interface and outlive us: the next user
+     of a persistent TAP may read no virtio-net header. */
+  if (t->offloads)
+    ioctl(t->fd, TUNSETOFFLOAD, 0u);
   close(t->fd);
   net_buffer_refdec(t->spare);
   g_mutex_clear(&t->lock);
@@ -595,6 +599,10 @@ int net_tap_open(struct net_scheduler_s *sched,
   t->fd = fd;
   if (ifr.ifr_flags & IFF_VNET_HDR)
     tap_negotiate(t, params->offloads);
+  else
+    /* Offloads a previous user left on the interface would hand us
+       unfinished checksums and super-frames without a header to say so. */
+    ioctl(fd, TUNSETOFFLOAD, 0u);
   g_mutex_init(&t->lock);
   t->rx_batch = params->rx_batch ? params->rx_batch : TAP_DEFAULT_BATCH;
   char ifname[IFNAMSIZ + 1] = { 0 };

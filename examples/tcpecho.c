@@ -28,7 +28,7 @@ static void usage(FILE *out)
   fputs("Usage: tcpecho -i TAPNAME --addr A.B.C.D/N [--gateway A.B.C.D]\n"
         "               [--port PORT] [--scheduler loop|threaded] [--workers N]\n"
         "               [--dump] [--pcap FILE] [--create] [--offload none|csum|tso]\n"
-        "               [--window KIB]\n"
+        "               [--window KIB] [--no-fastpath]\n"
         "Echo TCP and UDP on a port of a TAP interface; answer ARP and ping.\n"
         "\n"
         "  -i, --interface=NAME   TAP interface to attach to (required)\n"
@@ -44,6 +44,9 @@ static void usage(FILE *out)
         "                         or tso (checksums and TCP segmentation, default)\n"
         "      --window=KIB       receive window and send buffer of each connection\n"
         "                         (default: the TCP layer's, 256 and 512 KiB)\n"
+        "      --no-fastpath      every segment through ethernet, ipv4 and tcp (the\n"
+        "                         fast path hands established connections' segments\n"
+        "                         from the link to their session directly)\n"
         "  -h, --help             show this help and exit\n"
         "\n"
         "SIGINT or SIGTERM stops it; the counters go to stderr.\n"
@@ -63,6 +66,7 @@ struct options_s
   bool create;
   uint32_t offloads;
   uint32_t window;      /* receive window and send buffer, bytes (0: default) */
+  bool no_fastpath;
 };
 
 static int parse_options(int argc, char **argv, struct options_s *o)
@@ -79,6 +83,7 @@ static int parse_options(int argc, char **argv, struct options_s *o)
     { "create", no_argument, NULL, 'C' },
     { "offload", required_argument, NULL, 'O' },
     { "window", required_argument, NULL, 'N' },
+    { "no-fastpath", no_argument, NULL, 'F' },
     { "help", no_argument, NULL, 'h' },
     { NULL, 0, NULL, 0 },
   };
@@ -146,6 +151,9 @@ static int parse_options(int argc, char **argv, struct options_s *o)
         break;
       case 'C':
         o->create = true;
+        break;
+      case 'F':
+        o->no_fastpath = true;
         break;
       case 'N':
         {
@@ -241,7 +249,8 @@ int main(int argc, char **argv)
               net_tap_strerror(err));
       goto out;
     }
-  err = net_device_layer_create(tap, NET_LAYER_ETHERNET, NULL, NULL, NULL, &eth);
+  struct net_ethernet_params_s ep = { .no_fastpath = o.no_fastpath };
+  err = net_device_layer_create(tap, NET_LAYER_ETHERNET, &ep, NULL, NULL, &eth);
   if (err < 0)
     {
       fprintf(stderr, "tcpecho: %s: %s\n", o.interface, g_strerror(-err));
