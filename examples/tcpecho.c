@@ -17,9 +17,8 @@
 #include <net/layer/tcp.h>
 #include <net/layer/tcp_echo.h>
 #include <net/scheduler.h>
+#include "example_util.h"
 #include <getopt.h>
-#include <pthread.h>
-#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -104,20 +103,9 @@ static int parse_options(int argc, char **argv, struct options_s *o)
         o->interface = optarg;
         break;
       case 'a':
-        {
-          uint32_t addr;
-          unsigned len;
-          if (o->ipv4.addr_count == NET_IPV4_MAX_ADDRS
-              || net_ipv4_parse(optarg, &addr, &len) < 0 || !strchr(optarg, '/'))
-            {
-              fprintf(stderr, "tcpecho: invalid address '%s' (A.B.C.D/N)\n", optarg);
-              return 2;
-            }
-          o->ipv4.addrs[o->ipv4.addr_count].addr = addr;
-          o->ipv4.addrs[o->ipv4.addr_count].prefix_len = (uint8_t)len;
-          o->ipv4.addr_count++;
-          break;
-        }
+        if (example_parse_addr("tcpecho", optarg, &o->ipv4) < 0)
+          return 2;
+        break;
       case 'g':
         if (net_ipv4_parse(optarg, &o->ipv4.gateway, NULL) < 0)
           {
@@ -221,43 +209,6 @@ static int parse_options(int argc, char **argv, struct options_s *o)
   return 0;
 }
 
-/* SIGINT and SIGTERM are blocked in every thread and taken by this one,
-   which stops the scheduler (safe from any thread). */
-struct signals_s
-{
-  sigset_t set;
-  struct net_scheduler_s *sched;
-  atomic_bool stopping;    /* main is done: a signal only ends the thread */
-  atomic_int caught;
-};
-
-static void *signal_thread(void *arg)
-{
-  struct signals_s *s = arg;
-  int sig;
-  if (sigwait(&s->set, &sig) == 0 && !atomic_load(&s->stopping))
-    {
-      atomic_store(&s->caught, sig);
-      net_scheduler_quit(s->sched);
-    }
-  return NULL;
-}
-
-/* Print the non-zero counters of @p layer as "type.name value". */
-static void print_stats(struct net_layer_s *layer)
-{
-  struct net_stat_s stats[128];
-  size_t n;
-
-  if (!layer)
-    return;
-  n = net_layer_stats(layer, stats, G_N_ELEMENTS(stats));
-  for (size_t i = 0; i < n && i < G_N_ELEMENTS(stats); i++)
-    if (stats[i].value)
-      fprintf(stderr, "  %s.%s %llu\n", net_layer_type_name(layer), stats[i].name,
-              (unsigned long long)stats[i].value);
-}
-
 int main(int argc, char **argv)
 {
   struct options_s o = { 0 };
@@ -265,11 +216,8 @@ int main(int argc, char **argv)
   if (err)
     return err;
 
-  struct signals_s sig = { 0 };
-  sigemptyset(&sig.set);
-  sigaddset(&sig.set, SIGINT);
-  sigaddset(&sig.set, SIGTERM);
-  pthread_sigmask(SIG_BLOCK, &sig.set, NULL);
+  struct example_signals_s sig = { 0 };
+  example_signals_block(&sig);
 
   /* Room for the receive windows and send buffers of many connections;
      the pools only allocate what is used. */
@@ -282,9 +230,9 @@ int main(int argc, char **argv)
        (receive window and send buffer). */
     .jumbo_buffers = 2048,
   };
-  sig.sched = o.threaded ? net_scheduler_threaded_create(&so)
+  struct net_scheduler_s *sched = o.threaded ? net_scheduler_threaded_create(&so)
                          : net_scheduler_loop_create(NULL, &so);
-  if (!sig.sched)
+  if (!sched)
     {
       fprintf(stderr, "tcpecho: cannot create the scheduler\n");
       return EXIT_FAILURE;
@@ -302,7 +250,7 @@ int main(int argc, char **argv)
   struct net_tcp_echo_stats_s echo_stats = { 0 };
   int status = EXIT_FAILURE;
 
-  err = net_tap_open(sig.sched, &tp, &tap);
+  err = net_tap_open(sched, &tp, &tap);
   if (err < 0)
     {
       fprintf(stderr, "tcpecho: cannot open TAP %s: %s\n", o.interface,
@@ -326,7 +274,7 @@ int main(int argc, char **argv)
         .pcap_flush = true,
       };
       uint16_t mirror = NET_ETHERNET_MIRROR;
-      err = net_dumper_create(sig.sched, &dp, NULL, NULL, &dumper);
+      err = net_dumper_create(sched, &dp, NULL, NULL, &dumper);
       if (!err)
         err = net_layer_bind(eth, &mirror, dumper);
       if (err < 0)
@@ -344,7 +292,7 @@ int main(int argc, char **argv)
       goto out;
     }
   struct net_udp_bind_s udp_port = { .local_port = o.port };
-  err = net_udp_echo_create(sig.sched, &udp_echo);
+  err = net_udp_echo_create(sched, &udp_echo);
   if (!err)
     err = net_layer_bind(inet.udp, &udp_port, udp_echo);
   if (err < 0)
@@ -355,7 +303,7 @@ int main(int argc, char **argv)
   uint8_t proto = NET_IPPROTO_TCP;
   struct net_tcp_config_s tcfg = { 0 };
   tcfg.session.rcv_buf = tcfg.session.snd_buf = o.window;
-  err = net_tcp_create(sig.sched, &tcfg, &tcp);
+  err = net_tcp_create(sched, &tcfg, &tcp);
   if (!err)
     err = net_layer_bind(inet.ipv4, &proto, tcp);
   if (!err)
@@ -366,8 +314,7 @@ int main(int argc, char **argv)
       goto out;
     }
 
-  pthread_t sig_thread;
-  if (pthread_create(&sig_thread, NULL, signal_thread, &sig) != 0)
+  if (example_signals_start(&sig, sched) < 0)
     {
       fprintf(stderr, "tcpecho: cannot start the signal thread\n");
       goto out;
@@ -379,28 +326,23 @@ int main(int argc, char **argv)
           net_tap_name(tap), o.threaded ? "threaded" : "loop",
           granted & NET_TAP_OFFLOAD_TSO4 ? "checksums and TSO"
           : granted & NET_TAP_OFFLOAD_CSUM ? "checksums" : "none");
-  net_scheduler_run(sig.sched);
-  /* Wake the signal thread with a signal of its own (cancelling a thread
-     in sigwait() trips sanitizers). */
-  atomic_store(&sig.stopping, true);
-  pthread_kill(sig_thread, SIGTERM);
-  pthread_join(sig_thread, NULL);
+  net_scheduler_run(sched);
+  int caught = example_signals_stop(&sig);
 
   if (dumper)
     fflush(stdout);
-  int caught = atomic_load(&sig.caught);
   fprintf(stderr, "tcpecho: stopped%s%s\n", caught ? " by " : "",
           caught ? strsignal(caught) : "");
   fprintf(stderr, "  echo.tcp_connections %llu\n  echo.tcp_bytes %llu\n",
           (unsigned long long)atomic_load(&echo_stats.connections),
           (unsigned long long)atomic_load(&echo_stats.bytes));
-  print_stats(tcp);
-  print_stats(udp_echo);
-  print_stats(eth);
-  print_stats(inet.arp);
-  print_stats(inet.ipv4);
-  print_stats(inet.icmp);
-  print_stats(inet.udp);
+  example_print_stats(tcp);
+  example_print_stats(udp_echo);
+  example_print_stats(eth);
+  example_print_stats(inet.arp);
+  example_print_stats(inet.ipv4);
+  example_print_stats(inet.icmp);
+  example_print_stats(inet.udp);
   status = EXIT_SUCCESS;
 
 out:
@@ -424,6 +366,6 @@ out:
   if (tap)
     net_device_refdec(tap);
   /* Destroying the scheduler runs the layers' destruction. */
-  net_scheduler_destroy(sig.sched);
+  net_scheduler_destroy(sched);
   return status;
 }
