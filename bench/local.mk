@@ -31,3 +31,7 @@ check_PROGRAMS += tests/perf/test_fastpath
 TESTS += tests/perf/test_fastpath
 tests_perf_test_fastpath_CFLAGS = $(NET_TEST_CFLAGS)
 tests_perf_test_fastpath_LDADD = $(NET_TEST_LIBS)
+check_PROGRAMS += tests/perf/test_csum
+TESTS += tests/perf/test_csum
+tests_perf_test_csum_CFLAGS = $(NET_TEST_CFLAGS)
+tests_perf_test_csum_LDADD = $(NET_TEST_LIBS)
