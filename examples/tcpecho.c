@@ -229,9 +229,10 @@ int main(int argc, char **argv)
     .direct_depth = o.no_direct ? 0 : 8,
     .large_buffers = 32768,
     .small_buffers = 16384,
-    /* TSO: each connection holds up to a dozen 64 KiB super-segments
-       (receive window and send buffer). */
-    .jumbo_buffers = 2048,
+    /* TSO: each connection holds up to a few dozen super-segments
+       (receive window and send buffer), in medium and jumbo buffers. */
+    .medium_buffers = 8192,
+    .jumbo_buffers = 4096,
   };
   struct net_scheduler_s *sched = o.threaded ? net_scheduler_threaded_create(&so)
                          : net_scheduler_loop_create(NULL, &so);
