@@ -129,3 +129,11 @@ check_PROGRAMS += tests/hardening/tap_vanish
 TESTS += tests/hardening/tap-vanish.sh
 dist_check_SCRIPTS += tests/hardening/tap-vanish.sh
 tests_hardening_tap_vanish_LDADD = libnetwork.la $(GLIB_LIBS)
+
+# Known limit (doc/robustness.md): expected to fail until fixed.
+check_PROGRAMS += tests/hardening/test_pinned_memory
+TESTS += tests/hardening/test_pinned_memory
+XFAIL_TESTS += tests/hardening/test_pinned_memory
+tests_hardening_test_pinned_memory_SOURCES = tests/hardening/test_pinned_memory.c $(FUZZ_HARNESS)
+tests_hardening_test_pinned_memory_CFLAGS = $(NET_TEST_CFLAGS)
+tests_hardening_test_pinned_memory_LDADD = $(NET_TEST_LIBS)

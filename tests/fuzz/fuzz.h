@@ -98,6 +98,9 @@ enum
 {
   FZ_WITH_TCP = 1u << 0,     /* tcp layer, listeners */
   FZ_WITH_DUMPER = 1u << 1,  /* a dumper mirror printing to /dev/null */
+  /* The scheduler's default pools (else 256 buffers each, so that
+     exhaustion is reachable from a fuzz input). */
+  FZ_DEFAULT_POOLS = 1u << 2,
 };
 
 /* The harness's view of one TCP connection, from the segments the stack

@@ -358,10 +358,9 @@ void fz_stack_init(struct fz_stack_s *s, unsigned features)
 {
   fz_init();
   memset(s, 0, sizeof *s);
-  /* Small pools so that exhaustion is reachable from an input. */
-  struct net_scheduler_options_s so = { .clock = NET_CLOCK_VIRTUAL,
-                                        .small_buffers = 256,
-                                        .large_buffers = 256 };
+  struct net_scheduler_options_s so = { .clock = NET_CLOCK_VIRTUAL };
+  if (!(features & FZ_DEFAULT_POOLS))
+    so.small_buffers = so.large_buffers = 256;
   s->sched = net_scheduler_loop_create(NULL, &so);
   fz_check(s->sched != NULL, "scheduler");
   struct net_ethernet_params_s ep = { .mtu = 0 };
