@@ -121,7 +121,9 @@ static int parse_options(int argc, char **argv, struct options_s *o)
 }
 
 /* SIGINT and SIGTERM are blocked in every thread and taken by this one,
-   which stops the scheduler (safe from any thread). */
+   which stops the scheduler (safe from any thread).  SIGUSR1 only ends
+   the thread: main sends it instead of cancelling the thread, which
+   sanitizers' thread teardown does not survive. */
 struct signals_s
 {
   sigset_t set;
@@ -133,7 +135,7 @@ static void *signal_thread(void *arg)
 {
   struct signals_s *s = arg;
   int sig;
-  if (sigwait(&s->set, &sig) == 0)
+  if (sigwait(&s->set, &sig) == 0 && sig != SIGUSR1)
     {
       s->caught = sig;
       net_scheduler_quit(s->sched);
@@ -163,6 +165,7 @@ int main(int argc, char **argv)
   sigemptyset(&sig.set);
   sigaddset(&sig.set, SIGINT);
   sigaddset(&sig.set, SIGTERM);
+  sigaddset(&sig.set, SIGUSR1);
   pthread_sigmask(SIG_BLOCK, &sig.set, NULL);
 
   sig.sched = o.threaded ? net_scheduler_threaded_create(NULL)
@@ -222,7 +225,7 @@ int main(int argc, char **argv)
           net_ipv4_format(o.ipv4.addrs[0].addr, text), net_tap_name(tap),
           o.threaded ? "threaded" : "loop");
   net_scheduler_run(sig.sched);
-  pthread_cancel(sig_thread);
+  pthread_kill(sig_thread, SIGUSR1);   /* no-op if it already returned */
   pthread_join(sig_thread, NULL);
 
   /* Counters are read in no handler: cut the suite off the link and let
