@@ -45,7 +45,8 @@ fuzz-corpus: tests/fuzz/gen_corpus$(EXEEXT)
 	tests/fuzz/gen_corpus$(EXEEXT) $(srcdir)/tests/fuzz/corpus
 .PHONY: fuzz-corpus
 
-EXTRA_DIST += tests/fuzz/corpus tests/fuzz/run.sh doc/robustness.md
+EXTRA_DIST += tests/fuzz/corpus tests/fuzz/run.sh tests/fuzz/coverage.sh \
+	doc/robustness.md
 
 if FUZZERS
 # The library's sources again, instrumented for coverage-guided fuzzing
