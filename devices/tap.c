@@ -13,6 +13,7 @@
 #include <net/scheduler.h>
 #include <net/task.h>
 #include <glib.h>
+#include <pthread.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <net/if.h>
@@ -64,7 +65,7 @@ struct tap_s
   unsigned rx_batch;
   bool vnet;                     /* frames carry a struct virtio_net_hdr */
   uint32_t offloads;             /* negotiated: enum net_tap_offload_e */
-  GMutex lock;                   /* guards eth against concurrent creation */
+  pthread_mutex_t lock;                   /* guards eth against concurrent creation */
   struct net_layer_s *eth;       /* weak: cleared by detach */
   /* Touched only in the layer's context: */
   struct net_fd_watch_s *watch;
@@ -384,14 +385,14 @@ static void tap_detach(void *driver, struct net_layer_s *eth)
   /* A layer refused with -EBUSY is detached too: it must not touch the
      watch of the layer that owns the device.  The watch goes before eth
      is cleared, so a new layer's START cannot race with the unwatch. */
-  g_mutex_lock(&t->lock);
+  pthread_mutex_lock(&t->lock);
   if (t->eth == eth)
     {
       net_scheduler_fd_unwatch(t->watch);
       t->watch = NULL;
       t->eth = NULL;
     }
-  g_mutex_unlock(&t->lock);
+  pthread_mutex_unlock(&t->lock);
 }
 
 static size_t tap_driver_stats(void *driver, struct net_stat_s *out, size_t max)
@@ -441,14 +442,14 @@ static int tap_layer_create(struct net_device_s *dev, uint32_t type,
       net_layer_refdec(eth);
       return -EMSGSIZE;
     }
-  g_mutex_lock(&t->lock);
+  pthread_mutex_lock(&t->lock);
   bool busy = t->eth != NULL;
   if (!busy)
     {
       t->eth = eth;
       t->gone = false;
     }
-  g_mutex_unlock(&t->lock);
+  pthread_mutex_unlock(&t->lock);
   if (busy)
     {
       net_layer_refdec(eth);
@@ -471,7 +472,7 @@ static void tap_destroyed(struct net_device_s *dev)
   struct tap_s *t = tap_of(dev);
   close(t->fd);
   net_buffer_refdec(t->spare);
-  g_mutex_clear(&t->lock);
+  pthread_mutex_destroy(&t->lock);
   g_free(t->scratch);
   g_free(t);
 }
@@ -595,7 +596,7 @@ int net_tap_open(struct net_scheduler_s *sched,
   t->fd = fd;
   if (ifr.ifr_flags & IFF_VNET_HDR)
     tap_negotiate(t, params->offloads);
-  g_mutex_init(&t->lock);
+  pthread_mutex_init(&t->lock, NULL);
   t->rx_batch = params->rx_batch ? params->rx_batch : TAP_DEFAULT_BATCH;
   char ifname[IFNAMSIZ + 1] = { 0 };
   memcpy(ifname, ifr.ifr_name, IFNAMSIZ);
