@@ -121,6 +121,7 @@ tests_hardening_test_overload_CFLAGS = $(NET_TEST_CFLAGS)
 tests_hardening_test_overload_LDADD = $(NET_TEST_LIBS)
 check_PROGRAMS += tests/hardening/test_faults
 TESTS += tests/hardening/test_faults
+TSAN_TESTS += tests/hardening/test_faults
 tests_hardening_test_faults_SOURCES = tests/hardening/test_faults.c $(HARDENING_SUPPORT)
 tests_hardening_test_faults_CFLAGS = $(NET_TEST_CFLAGS)
 tests_hardening_test_faults_LDADD = $(NET_TEST_LIBS)
