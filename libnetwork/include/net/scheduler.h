@@ -73,7 +73,10 @@ struct net_scheduler_options_s
 /** Counters (see net_scheduler_stats()). */
 struct net_scheduler_stats_s
 {
-  uint64_t pushed;      /**< tasks pushed */
+  /** Tasks pushed.  A push is counted when its target takes the task
+      for delivery or the task is cancelled (timers when armed), so the
+      figure may lag behind tasks still queued; exact when idle. */
+  uint64_t pushed;
   uint64_t delivered;   /**< tasks handed to task_handle */
   uint64_t cancelled;   /**< tasks cancelled before delivery */
   uint64_t timers_fired; /**< timers that became due (counted in pushed when armed) */
