@@ -298,7 +298,7 @@ static inline void net_mailbox_unlink(struct net_layer_sched_s *ls,
   if (task->prev)
     task->prev->next = task->next;
   else
-    ls->mbox_head = task->next;
+    net_mailbox_set_head(ls, task->next);
   if (task->next)
     task->next->prev = task->prev;
   else
@@ -402,7 +402,8 @@ net_mailbox_take(struct net_layer_sched_s *ls, unsigned max, unsigned *taken)
     {
       /* A single task (a layer feeding itself): no list to cut. */
       __atomic_store_n(&batch->sched_state, NET_TASK_IDLE, __ATOMIC_RELAXED);
-      ls->mbox_head = ls->mbox_tail = NULL;
+      net_mailbox_set_head(ls, NULL);
+      ls->mbox_tail = NULL;
       *taken = 1;
       return batch;
     }
@@ -416,7 +417,7 @@ net_mailbox_take(struct net_layer_sched_s *ls, unsigned max, unsigned *taken)
     }
   while (t && n < max);
   last->next = NULL;
-  ls->mbox_head = t;
+  net_mailbox_set_head(ls, t);
   if (t)
     t->prev = NULL;
   else
@@ -498,7 +499,10 @@ void net_sched_layer_run(struct net_scheduler_s *sched, struct net_layer_s *laye
           batch = next;
         }
       while (batch);
-      if (budget == 0)
+      /* Nothing new: no lock round trip.  A push racing with this peek
+         finds the layer running and leaves it to run_done, which sees
+         the task and re-queues the layer. */
+      if (budget == 0 || !__atomic_load_n(&ls->mbox_head, __ATOMIC_RELAXED))
         break;
       net_spin_lock(&ls->lock);
       if (!(atomic_load_explicit(&ls->state, memory_order_relaxed)
@@ -713,7 +717,8 @@ void net_sched_layer_cancel_all(struct net_scheduler_s *sched,
   struct net_layer_sched_s *ls = &layer->sched;
   net_spin_lock(&ls->lock);
   struct net_task_s *queued = ls->mbox_head;
-  ls->mbox_head = ls->mbox_tail = NULL;
+  net_mailbox_set_head(ls, NULL);
+  ls->mbox_tail = NULL;
   for (struct net_task_s *t = queued; t; t = t->next)
     __atomic_store_n(&t->sched_state, NET_TASK_IDLE, __ATOMIC_RELAXED);
   unsigned pushed = net_mailbox_pushed_take(ls);

@@ -269,6 +269,15 @@ void net_sched_leave(struct net_sched_tls_s saved);
 void net_sched_layer_run(struct net_scheduler_s *sched,
                          struct net_layer_s *layer);
 
+/* The mailbox head is written under the layer spinlock, and also read
+   without it by a run that peeks for more work (a relaxed atomic store is
+   a plain store). */
+static inline void net_mailbox_set_head(struct net_layer_sched_s *ls,
+                                        struct net_task_s *task)
+{
+  __atomic_store_n(&ls->mbox_head, task, __ATOMIC_RELAXED);
+}
+
 /* Append to the target's mailbox; caller holds the target's spinlock. */
 static inline void net_mailbox_append(struct net_layer_sched_s *ls,
                                       struct net_task_s *task)
@@ -278,7 +287,7 @@ static inline void net_mailbox_append(struct net_layer_sched_s *ls,
   if (ls->mbox_tail)
     ls->mbox_tail->next = task;
   else
-    ls->mbox_head = task;
+    net_mailbox_set_head(ls, task);
   ls->mbox_tail = task;
   /* Release: a canceller that reads MAILBOX (acquire) sees the task's
      fields as the pusher wrote them. */
