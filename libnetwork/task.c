@@ -374,20 +374,19 @@ static int net_task_retarget(struct net_task_s *task, struct net_layer_s *target
   if (!target || !net_layer_alive(target) || (source && !net_layer_alive(source)))
     return net_task_retarget_failed(task, target, source);
   struct net_layer_s *old_source = task->source, *old_target = task->target;
-  /* A timer re-armed from its own TIMEOUT keeps its layers: no
-     reference traffic. */
-  if (target != old_target)
-    {
-      task->target = net_layer_ref_get(target);
-      if (old_target)
-        net_layer_ref_put(old_target);
-    }
-  if (source != old_source)
-    {
-      task->source = source ? net_layer_ref_get(source) : NULL;
-      if (old_source)
-        net_layer_ref_put(old_source);
-    }
+  /* A timer re-armed from its own TIMEOUT keeps its layers: no reference
+     traffic.  Otherwise every new reference is taken before an old one
+     is dropped: the old target may be the new source, held by nothing
+     else. */
+  bool new_target = target != old_target, new_source = source != old_source;
+  if (new_target)
+    task->target = net_layer_ref_get(target);
+  if (new_source)
+    task->source = source ? net_layer_ref_get(source) : NULL;
+  if (new_target && old_target)
+    net_layer_ref_put(old_target);
+  if (new_source && old_source)
+    net_layer_ref_put(old_source);
   task->target_gen = net_layer_generation(target);
   task->source_gen = source ? net_layer_generation(source) : 0;
   return 0;
