@@ -21,7 +21,8 @@
  * Variants: "direct" (the loop scheduler's direct dispatch), "offload"
  * (the pair announces checksum and TCP segmentation offloads: TCP sends
  * 64 KiB super-segments with the checksum left undone, as to a virtual
- * machine's NIC).  Figures
+ * machine's NIC), "slow" (the Ethernet layers without their fast path:
+ * every segment climbs ethernet -> ipv4 -> tcp -> session).  Figures
  * are medians of several runs; the clock is the wall clock, the
  * scheduler's virtual clock only drives the protocol timers.  With
  * BENCH_STATS set in the environment, a single run prints the non-zero
@@ -56,6 +57,7 @@ struct variant_s
 {
   bool direct;
   bool offload;
+  bool slow;      /* no fast path: every frame through the layer tree */
 };
 
 /* ---- generator and sink layers ------------------------------------- */
@@ -253,10 +255,12 @@ struct bench_s
   struct net_layer_s *session;
 };
 
-static void stack_init(struct bench_s *b, int i, struct net_device_s *dev)
+static void stack_init(struct bench_s *b, int i, struct net_device_s *dev,
+                       const struct variant_s *v)
 {
   struct stack_s *st = &b->st[i];
-  struct net_ethernet_params_s ep = { .mac = { 0x02, 0, 0, 0, 0, (uint8_t)(i + 1) } };
+  struct net_ethernet_params_s ep = { .mac = { 0x02, 0, 0, 0, 0, (uint8_t)(i + 1) },
+                                      .no_fastpath = v->slow };
   struct net_inet_config_s ic = { .arp.no_gratuitous = true };
   ic.ipv4.addrs[0].addr = i ? ADDR_B : ADDR_A;
   ic.ipv4.addrs[0].prefix_len = 24;
@@ -313,8 +317,8 @@ static void bench_setup(struct bench_s *b, enum mode_e mode, uint64_t n,
       fprintf(stderr, "bench_pps: cannot create the scheduler or the pair\n");
       exit(1);
     }
-  stack_init(b, 0, da);
-  stack_init(b, 1, db);
+  stack_init(b, 0, da, v);
+  stack_init(b, 1, db, v);
   b->gen = gen_new(b->sched, mode, n);
   int err = 0;
   if (mode == MODE_LINK)
@@ -493,6 +497,8 @@ static bool parse_variant(const char *s, struct variant_s *v)
     v->direct = true;
   else if (strcmp(s, "offload") == 0)
     v->offload = true;
+  else if (strcmp(s, "slow") == 0)
+    v->slow = true;
   else
     return false;
   return true;
@@ -522,7 +528,7 @@ int main(int argc, char **argv)
           mode = -1;
       if (mode < 0)
         {
-          fprintf(stderr, "usage: bench_pps [link|udp|tcp N [direct] [offload]]\n");
+          fprintf(stderr, "usage: bench_pps [link|udp|tcp N [direct] [offload] [slow]]\n");
           return 64;
         }
       struct result_s r = bench_run((enum mode_e)mode, strtoull(argv[2], NULL, 10), &v);
@@ -540,6 +546,7 @@ int main(int argc, char **argv)
     { "udp", MODE_UDP, { 0 } },
     { "udp direct", MODE_UDP, { .direct = true } },
     { "tcp", MODE_TCP, { 0 } },
+    { "tcp slow path", MODE_TCP, { .slow = true } },
     { "tcp direct", MODE_TCP, { .direct = true } },
     { "tcp offload", MODE_TCP, { .offload = true } },
     { "tcp offload direct", MODE_TCP, { .direct = true, .offload = true } },

@@ -160,6 +160,8 @@ static struct net_buffer_s *tap_read_frame(struct tap_s *t,
   size_t hdr = t->vnet ? sizeof(vh) : 0;
   struct net_buffer_s *spare = t->spare;
 
+  size_t capacity = room;
+
   if (t->vnet)
     iov[iovcnt++] = (struct iovec){ &vh, sizeof(vh) };
   iov[iovcnt++] = (struct iovec){ buf->data + buf->end, room };
@@ -167,8 +169,11 @@ static struct net_buffer_s *tap_read_frame(struct tap_s *t,
      where its beginning is copied afterwards: a small frame costs no copy
      and no jumbo buffer. */
   if (spare && net_buffer_tailroom(spare) > room)
-    iov[iovcnt++] = (struct iovec){ spare->data + spare->end + room,
-                                    net_buffer_tailroom(spare) - room };
+    {
+      capacity = net_buffer_tailroom(spare);
+      iov[iovcnt++] = (struct iovec){ spare->data + spare->end + room,
+                                      capacity - room };
+    }
   ssize_t n;
   do
     n = readv(t->fd, iov, iovcnt);
@@ -183,14 +188,18 @@ static struct net_buffer_s *tap_read_frame(struct tap_s *t,
       return NULL;
     }
   size_t len = (size_t)n - hdr;
+  /* The kernel cuts a frame longer than the buffers and says how much it
+     copied: a frame that fills them (more than any frame of our MTU) may
+     have been cut. */
+  if (len >= capacity)
+    {
+      /* With TSO and no jumbo buffer left, a super-frame has nowhere to go. */
+      stat_inc(t, (t->offloads & NET_TAP_OFFLOAD_TSO4) && capacity == room
+                  ? TAP_RX_NO_BUFFER : TAP_RX_TRUNCATED);
+      return NULL;
+    }
   if (len > room)
     {
-      if (iovcnt < 2 + (t->vnet ? 1 : 0) || len >= net_buffer_tailroom(spare))
-        {
-          /* The kernel cut a frame longer than our buffers. */
-          stat_inc(t, TAP_RX_TRUNCATED);
-          return NULL;
-        }
       memcpy(spare->data + spare->end, buf->data + buf->end, room);
       t->spare = NULL;
       buf = spare;
@@ -460,6 +469,10 @@ static int tap_layer_create(struct net_device_s *dev, uint32_t type,
 static void tap_destroyed(struct net_device_s *dev)
 {
   struct tap_s *t = tap_of(dev);
+  /* The offloads belong to the interface and outlive us: the next user
+     of a persistent TAP may read no virtio-net header. */
+  if (t->offloads)
+    ioctl(t->fd, TUNSETOFFLOAD, 0u);
   close(t->fd);
   net_buffer_refdec(t->spare);
   g_mutex_clear(&t->lock);
@@ -586,6 +599,10 @@ int net_tap_open(struct net_scheduler_s *sched,
   t->fd = fd;
   if (ifr.ifr_flags & IFF_VNET_HDR)
     tap_negotiate(t, params->offloads);
+  else
+    /* Offloads a previous user left on the interface would hand us
+       unfinished checksums and super-frames without a header to say so. */
+    ioctl(fd, TUNSETOFFLOAD, 0u);
   g_mutex_init(&t->lock);
   t->rx_batch = params->rx_batch ? params->rx_batch : TAP_DEFAULT_BATCH;
   char ifname[IFNAMSIZ + 1] = { 0 };

@@ -17,6 +17,7 @@
 #define ARP_OP_REQUEST 1
 #define ARP_OP_REPLY 2
 #define ARP_MAX_ADDRS 16
+#define ARP_DEFEND_INTERVAL (10 * NET_NSEC_PER_SEC)   /* RFC 5227 */
 
 #define ARP_STATS(X)                                                        \
   X(RX_PACKETS, "rx_packets")                                               \
@@ -32,6 +33,7 @@
   X(DROP_BAD_SENDER, "drop_bad_sender")                                     \
   X(DROP_OWN_MAC, "drop_own_mac")                                           \
   X(ADDR_CONFLICTS, "addr_conflicts")                                       \
+  X(TX_DEFENSES, "tx_defenses")                                             \
   X(LEARNED, "learned")                                                     \
   X(MAC_CHANGED, "mac_changed")                                             \
   X(RESOLVED, "resolved")                                                   \
@@ -87,6 +89,8 @@ struct arp_s
   uint32_t addrs[ARP_MAX_ADDRS];
   unsigned addr_count;
   bool announce_pending;
+  bool defended;             /* last_defense is meaningful */
+  net_time_t last_defense;
   GHashTable *cache;         /* ip -> struct arp_entry_s */
   struct inet_timer_s timer;
   uint64_t stats[ARP_STAT_COUNT];
@@ -480,6 +484,17 @@ static void arp_input(struct arp_s *arp, struct net_task_s *task)
       if ((n & (n - 1)) == 0)
         g_message("arp: another host claims our address %s (%llu times)",
                   net_ipv4_format(spa, text), (unsigned long long)n);
+      /* RFC 5227 2.4 (b): defend the address with one announcement, at
+         most every DEFEND_INTERVAL, so that caches others poisoned heal
+         without an ARP storm between two hosts that both insist. */
+      net_time_t now = arp_now(arp);
+      if (!arp->defended || now - arp->last_defense >= ARP_DEFEND_INTERVAL)
+        {
+          arp->defended = true;
+          arp->last_defense = now;
+          arp->stats[ARP_TX_DEFENSES]++;
+          arp_announce(arp, spa);
+        }
       return;
     }
 

@@ -152,6 +152,7 @@ static void icmp_echo(struct icmp_s *icmp, struct net_task_s *task)
   memcpy(&new_word, p, 2);
   csum = inet_csum_update16(csum, old_word, new_word);
   memcpy(p + 2, &csum, 2);
+  task->packet.buffer->offload_flags = 0;   /* a new packet, complete */
   uint32_t peer = task->packet.src.ipv4, us = dst->ipv4;
   icmp->stats[ICMP_TX_ECHO_REPLIES]++;
   icmp_send(icmp, task, net_task_packet_steal_buffer(task), us, peer);
@@ -250,7 +251,7 @@ static void icmp_input(struct icmp_s *icmp, struct net_task_s *task)
       icmp_drop(icmp, task, ICMP_DROP_TRUNCATED);
       return;
     }
-  if (!(buf->offload_flags & NET_BUFFER_CSUM_VALID)
+  if (!(buf->offload_flags & (NET_BUFFER_CSUM_VALID | NET_BUFFER_CSUM_PARTIAL))
       && net_csum(net_buffer_data(buf), len) != 0)
     {
       icmp_drop(icmp, task, ICMP_DROP_BAD_CHECKSUM);

@@ -6,6 +6,7 @@
 #include <config.h>
 #include "tcp_private.h"
 #include <net/buffer.h>
+#include <net/layer/flow.h>
 #include <net/task.h>
 #include <stdlib.h>
 
@@ -49,9 +50,11 @@ const char *const net_tcp_stat_names[NET_TCP_STAT_COUNT] = {
 
 bool net_tcp_pool_pressure(struct net_scheduler_s *sched)
 {
-  struct net_buffer_pool_stats_s st;
+  struct net_buffer_pool_stats_s st, jumbo;
   net_buffer_pool_stats(net_scheduler_large_pool(sched), &st);
-  return st.in_use * 4 > st.capacity * 3;
+  /* Offloading devices move data in jumbo buffers (super-segments). */
+  net_buffer_pool_stats(net_scheduler_jumbo_pool(sched), &jumbo);
+  return st.in_use * 4 > st.capacity * 3 || jumbo.in_use * 4 > jumbo.capacity * 3;
 }
 
 struct net_tcp_shared_s *net_tcp_shared_refinc(struct net_tcp_shared_s *sh)
@@ -123,6 +126,11 @@ static void config_resolve(struct net_tcp_config_s *c)
 /* ------------------------------------------------------------------ */
 /* Demux tables                                                        */
 
+static size_t sessions_of(const struct net_tcp_s *t)
+{
+  return atomic_load_explicit(&t->session_count, memory_order_relaxed);
+}
+
 static size_t session_slot(const struct net_tcp_s *t, const struct net_tcp_tuple_s *k)
 {
   return net_tcp_tuple_hash(t->shared->key, k) & t->sessions_mask;
@@ -169,12 +177,12 @@ static void sessions_grow(struct net_tcp_s *t)
 
 static void session_insert(struct net_tcp_s *t, struct net_tcp_session_s *s)
 {
-  if (t->session_count >= t->sessions_mask + 1)
+  if (sessions_of(t) >= t->sessions_mask + 1)
     sessions_grow(t);
   size_t slot = session_slot(t, &s->tuple);
   s->hash_next = t->sessions[slot];
   t->sessions[slot] = s;
-  t->session_count++;
+  atomic_store_explicit(&t->session_count, sessions_of(t) + 1, memory_order_relaxed);
 }
 
 static void session_remove(struct net_tcp_s *t, struct net_tcp_session_s *s)
@@ -186,7 +194,7 @@ static void session_remove(struct net_tcp_s *t, struct net_tcp_session_s *s)
     {
       *pp = s->hash_next;
       s->hash_next = NULL;
-      t->session_count--;
+      atomic_store_explicit(&t->session_count, sessions_of(t) - 1, memory_order_relaxed);
     }
 }
 
@@ -400,6 +408,67 @@ static struct net_tcp_session_s *passive_session(struct net_tcp_s *t,
   return s;
 }
 
+/* May a new connection of listener @p l start?  Counts the refusal. */
+static bool session_room(struct net_tcp_s *t, struct net_tcp_listener_s *l)
+{
+  if (sessions_of(t) >= t->shared->cfg.max_sessions)
+    {
+      net_tcp_count(t->shared, NET_TCP_STAT_DROP_SESSION_LIMIT, 1);
+      return false;
+    }
+  if (atomic_load_explicit(&l->accept_count, memory_order_relaxed) >= l->accept_max)
+    {
+      net_tcp_count(t->shared, NET_TCP_STAT_DROP_ACCEPT_QUEUE, 1);
+      return false;
+    }
+  return true;
+}
+
+/* An ACK to a listening port: the end of a SYN-cookie handshake, or a
+   stray segment that gets an RST. */
+static void listener_ack(struct net_tcp_s *t, struct net_tcp_listener_s *l,
+                         struct net_task_s *task, const struct net_tcp_tuple_s *k,
+                         const struct net_tcp_seg_info_s *si, net_time_t now)
+{
+  uint16_t mss = 0;
+  struct net_tcp_session_s *s;
+
+  if (l->cookie_sent && now - l->last_cookie < 2 * NET_TCP_COOKIE_SLOT)
+    mss = net_tcp_cookie_check(t->shared->key, k, si->seq - 1, si->ack - 1, now);
+  if (!mss)
+    {
+      if (l->cookie_sent)
+        net_tcp_count(t->shared, NET_TCP_STAT_DROP_BAD_COOKIE, 1);
+      net_tcp_reply_rst(&t->layer, t->shared, k->local_addr, k->remote_addr, si);
+      net_task_destroy(task);
+      return;
+    }
+  if (!session_room(t, l) || !(s = passive_session(t, l, k)))
+    {
+      net_task_destroy(task);
+      return;
+    }
+  s->flags |= NET_TCP_SF_COOKIE;
+  s->peer_mss = mss;
+  s->rcv_wscale = 0;
+  s->snd_wscale = 0;
+  if (si->opts & NET_TCP_OPT_TS)
+    {
+      uint32_t ws_bits = si->tsecr & 0xf;
+      s->flags |= NET_TCP_SF_TS;
+      s->ts_recent = si->tsval;
+      s->ts_recent_time = now;
+      if (ws_bits <= NET_TCP_MAX_WSCALE)
+        {
+          s->flags |= NET_TCP_SF_WS;
+          s->snd_wscale = (uint8_t)ws_bits;
+          s->rcv_wscale = net_tcp_wscale_for(s->opt.rcv_buf);
+        }
+    }
+  net_tcp_count(t->shared, NET_TCP_STAT_COOKIES_ACCEPTED, 1);
+  net_task_packet_forward(task, &s->layer);
+}
+
 static void listener_input(struct net_tcp_s *t, struct net_tcp_listener_s *l,
                            struct net_task_s *task, const struct net_tcp_tuple_s *k,
                            const struct net_tcp_seg_info_s *si)
@@ -415,50 +484,7 @@ static void listener_input(struct net_tcp_s *t, struct net_tcp_listener_s *l,
     }
   if ((f & NET_TCP_ACK) && !(f & NET_TCP_SYN))
     {
-      /* Maybe the end of a SYN-cookie handshake. */
-      uint16_t mss = 0;
-      if (l->cookie_sent && now - l->last_cookie < 2 * NET_TCP_COOKIE_SLOT)
-        mss = net_tcp_cookie_check(t->shared->key, k, si->seq - 1, si->ack - 1, now);
-      if (!mss)
-        {
-          if (l->cookie_sent)
-            net_tcp_count(t->shared, NET_TCP_STAT_DROP_BAD_COOKIE, 1);
-          net_tcp_reply_rst(&t->layer, t->shared, k->local_addr, k->remote_addr, si);
-          net_task_destroy(task);
-          return;
-        }
-      if (t->session_count >= t->shared->cfg.max_sessions
-          || atomic_load_explicit(&l->accept_count, memory_order_relaxed) >= l->accept_max)
-        {
-          net_tcp_count(t->shared, NET_TCP_STAT_DROP_ACCEPT_QUEUE, 1);
-          net_task_destroy(task);
-          return;
-        }
-      s = passive_session(t, l, k);
-      if (!s)
-        {
-          net_task_destroy(task);
-          return;
-        }
-      s->flags |= NET_TCP_SF_COOKIE;
-      s->peer_mss = mss;
-      s->rcv_wscale = 0;
-      s->snd_wscale = 0;
-      if (si->opts & NET_TCP_OPT_TS)
-        {
-          uint32_t ws_bits = si->tsecr & 0xf;
-          s->flags |= NET_TCP_SF_TS;
-          s->ts_recent = si->tsval;
-          s->ts_recent_time = now;
-          if (ws_bits <= NET_TCP_MAX_WSCALE)
-            {
-              s->flags |= NET_TCP_SF_WS;
-              s->snd_wscale = (uint8_t)ws_bits;
-              s->rcv_wscale = net_tcp_wscale_for(s->opt.rcv_buf);
-            }
-        }
-      net_tcp_count(t->shared, NET_TCP_STAT_COOKIES_ACCEPTED, 1);
-      net_task_packet_forward(task, &s->layer);
+      listener_ack(t, l, task, k, si, now);
       return;
     }
   if ((f & (NET_TCP_SYN | NET_TCP_ACK)) != NET_TCP_SYN)
@@ -469,15 +495,8 @@ static void listener_input(struct net_tcp_s *t, struct net_tcp_listener_s *l,
       net_task_destroy(task);
       return;
     }
-  if (t->session_count >= t->shared->cfg.max_sessions)
+  if (!session_room(t, l))
     {
-      net_tcp_count(t->shared, NET_TCP_STAT_DROP_SESSION_LIMIT, 1);
-      net_task_destroy(task);
-      return;
-    }
-  if (atomic_load_explicit(&l->accept_count, memory_order_relaxed) >= l->accept_max)
-    {
-      net_tcp_count(t->shared, NET_TCP_STAT_DROP_ACCEPT_QUEUE, 1);
       net_task_destroy(task);
       return;
     }
@@ -490,8 +509,7 @@ static void listener_input(struct net_tcp_s *t, struct net_tcp_listener_s *l,
       net_task_destroy(task);
       return;
     }
-  s = passive_session(t, l, k);
-  if (!s)
+  if (!(s = passive_session(t, l, k)))
     {
       net_task_destroy(task);
       return;
@@ -619,6 +637,12 @@ static void tcp_task_handle(struct net_layer_s *layer, struct net_task_s *task)
           net_layer_unbind(layer, child);
           return;
         }
+      if (net_flow_task(task) && is_child(layer, task->source))
+        {
+          /* A session asks for the fast path: towards the link. */
+          net_flow_forward(layer, task);
+          return;
+        }
       net_task_destroy(task);
       return;
     default:
@@ -639,7 +663,7 @@ static int tcp_bound(struct net_layer_s *layer, const void *addr,
       struct net_tcp_session_s *s = net_tcp_session(child);
       struct net_tcp_tuple_s k = *(const struct net_tcp_tuple_s *)addr;
 
-      if (t->session_count >= t->shared->cfg.max_sessions)
+      if (sessions_of(t) >= t->shared->cfg.max_sessions)
         return -EMFILE;
       if (!k.remote_addr || !k.remote_port)
         return -EINVAL;
@@ -673,7 +697,7 @@ static int tcp_bound(struct net_layer_s *layer, const void *addr,
       size_t slot = listener_slot(t, ep->port);
       l->hash_next = t->listeners[slot];
       t->listeners[slot] = l;
-      t->listener_count++;
+      atomic_fetch_add_explicit(&t->listener_count, 1, memory_order_relaxed);
       return 0;
     }
   return -EPROTOTYPE;
@@ -695,7 +719,7 @@ static void tcp_unbound(struct net_layer_s *layer, struct net_layer_s *child)
         {
           *pp = l->hash_next;
           l->hash_next = NULL;
-          t->listener_count--;
+          atomic_fetch_sub_explicit(&t->listener_count, 1, memory_order_relaxed);
         }
     }
 }
@@ -736,13 +760,13 @@ static size_t tcp_stats(const struct net_layer_s *layer, struct net_stat_s *out,
   if (n < max)
     {
       out[n].name = "sessions";
-      out[n].value = t->session_count;
+      out[n].value = sessions_of(t);
     }
   n++;
   if (n < max)
     {
       out[n].name = "listeners";
-      out[n].value = t->listener_count;
+      out[n].value = atomic_load_explicit(&t->listener_count, memory_order_relaxed);
     }
   n++;
   return n;
@@ -798,6 +822,8 @@ int net_tcp_create(struct net_scheduler_s *sched,
     }
   t->sessions_mask = 63;
   t->listeners_mask = 15;
+  atomic_init(&t->session_count, 0);
+  atomic_init(&t->listener_count, 0);
   atomic_init(&sh->refcount, 1);
   sh->cfg = cfg;
   net_tcp_key_init(sh->key, cfg.seed);

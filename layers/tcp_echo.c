@@ -101,6 +101,22 @@ static void echo_task_handle(struct net_layer_s *layer, struct net_task_s *task)
           net_buffer_refdec(buf);
           return;
         }
+      /* Straight back when nothing waits (no list node per segment). */
+      struct net_layer_s *session = layer->parent;
+      size_t len = net_buffer_len(buf);
+      if (g_queue_is_empty(&e->pending) && session)
+        {
+          int err = net_tcp_send(layer, session, buf);
+          if (err != -EAGAIN)
+            {
+              if (err)
+                net_buffer_refdec(buf);
+              else if (e->stats)
+                atomic_fetch_add_explicit(&e->stats->bytes, len, memory_order_relaxed);
+              net_tcp_recv_done(layer, session, len);
+              return;
+            }
+        }
       g_queue_push_tail(&e->pending, buf);
       echo_flush(e);
       return;

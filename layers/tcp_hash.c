@@ -1,70 +1,12 @@
-/* Keyed hashes of TCP: SipHash-2-4 under a per-layer secret for initial
-   sequence numbers (RFC 6528), SYN cookies, timestamp offsets (RFC 7323
-   5.4), ephemeral ports (RFC 6056) and the demux tables (so that remote
-   peers cannot aim at one hash chain). */
+/* Keyed hashes of TCP: SipHash-2-4 (inet_util) under a per-layer secret
+   for initial sequence numbers (RFC 6528), SYN cookies, timestamp offsets
+   (RFC 7323 5.4), ephemeral ports (RFC 6056) and the demux tables (so that
+   remote peers cannot aim at one hash chain). */
 #include <config.h>
 #include "tcp_private.h"
+#include "inet_util.h"
 #include <glib.h>
 #include <string.h>
-#include <sys/random.h>
-
-static inline uint64_t rotl(uint64_t x, int b)
-{
-  return (x << b) | (x >> (64 - b));
-}
-
-static inline uint64_t load64(const uint8_t *p)
-{
-  uint64_t v = 0;
-  for (int i = 7; i >= 0; i--)
-    v = v << 8 | p[i];
-  return v;
-}
-
-#define SIPROUND                                                       \
-  do                                                                   \
-    {                                                                  \
-      v0 += v1; v1 = rotl(v1, 13); v1 ^= v0; v0 = rotl(v0, 32);        \
-      v2 += v3; v3 = rotl(v3, 16); v3 ^= v2;                           \
-      v0 += v3; v3 = rotl(v3, 21); v3 ^= v0;                           \
-      v2 += v1; v1 = rotl(v1, 17); v1 ^= v2; v2 = rotl(v2, 32);        \
-    }                                                                  \
-  while (0)
-
-/* SipHash-2-4 (Aumasson & Bernstein), 64-bit output. */
-uint64_t net_tcp_siphash(const uint8_t key[NET_TCP_KEY_LEN], const void *data,
-                         size_t len)
-{
-  const uint8_t *in = data;
-  uint64_t k0 = load64(key), k1 = load64(key + 8);
-  uint64_t v0 = UINT64_C(0x736f6d6570736575) ^ k0;
-  uint64_t v1 = UINT64_C(0x646f72616e646f6d) ^ k1;
-  uint64_t v2 = UINT64_C(0x6c7967656e657261) ^ k0;
-  uint64_t v3 = UINT64_C(0x7465646279746573) ^ k1;
-  uint64_t b = (uint64_t)len << 56;
-  size_t full = len & ~(size_t)7;
-
-  for (size_t i = 0; i < full; i += 8)
-    {
-      uint64_t m = load64(in + i);
-      v3 ^= m;
-      SIPROUND;
-      SIPROUND;
-      v0 ^= m;
-    }
-  for (size_t i = full; i < len; i++)
-    b |= (uint64_t)in[i] << (8 * (i - full));
-  v3 ^= b;
-  SIPROUND;
-  SIPROUND;
-  v0 ^= b;
-  v2 ^= 0xff;
-  SIPROUND;
-  SIPROUND;
-  SIPROUND;
-  SIPROUND;
-  return v0 ^ v1 ^ v2 ^ v3;
-}
 
 static uint64_t splitmix64(uint64_t *state)
 {
@@ -78,15 +20,7 @@ void net_tcp_key_init(uint8_t key[NET_TCP_KEY_LEN], uint64_t seed)
 {
   if (seed == 0)
     {
-      if (getrandom(key, NET_TCP_KEY_LEN, 0) == NET_TCP_KEY_LEN)
-        return;
-      /* No entropy syscall (very old kernel): GLib's generator is seeded
-         from /dev/urandom too. */
-      for (int i = 0; i < NET_TCP_KEY_LEN; i += 4)
-        {
-          uint32_t r = g_random_int();
-          memcpy(key + i, &r, 4);
-        }
+      inet_random(key, NET_TCP_KEY_LEN);
       return;
     }
   uint64_t a = splitmix64(&seed), b = splitmix64(&seed);
@@ -129,7 +63,7 @@ uint32_t net_tcp_isn(const uint8_t key[NET_TCP_KEY_LEN],
   /* M: a 4 microsecond clock, so ISNs of successive incarnations of a
      4-tuple keep increasing (RFC 6528 section 3). */
   return (uint32_t)(now / (4 * NET_NSEC_PER_USEC))
-         + (uint32_t)net_tcp_siphash(key, h.b, h.len);
+         + (uint32_t)inet_siphash(key, h.b, h.len);
 }
 
 uint32_t net_tcp_tuple_hash(const uint8_t key[NET_TCP_KEY_LEN],
@@ -138,7 +72,7 @@ uint32_t net_tcp_tuple_hash(const uint8_t key[NET_TCP_KEY_LEN],
   struct hash_in_s h;
   hin_init(&h, 'H');
   hin_tuple(&h, t);
-  return (uint32_t)net_tcp_siphash(key, h.b, h.len);
+  return (uint32_t)inet_siphash(key, h.b, h.len);
 }
 
 uint32_t net_tcp_ts_offset(const uint8_t key[NET_TCP_KEY_LEN],
@@ -147,7 +81,7 @@ uint32_t net_tcp_ts_offset(const uint8_t key[NET_TCP_KEY_LEN],
   struct hash_in_s h;
   hin_init(&h, 'T');
   hin_tuple(&h, t);
-  return (uint32_t)net_tcp_siphash(key, h.b, h.len);
+  return (uint32_t)inet_siphash(key, h.b, h.len);
 }
 
 uint32_t net_tcp_port_offset(const uint8_t key[NET_TCP_KEY_LEN],
@@ -159,7 +93,7 @@ uint32_t net_tcp_port_offset(const uint8_t key[NET_TCP_KEY_LEN],
   hin_u32(&h, local_addr);
   hin_u32(&h, remote_addr);
   hin_u32(&h, remote_port);
-  return (uint32_t)net_tcp_siphash(key, h.b, h.len);
+  return (uint32_t)inet_siphash(key, h.b, h.len);
 }
 
 /* MSS values a cookie can carry (3 bits): the common ones, so the
@@ -178,7 +112,7 @@ static uint32_t cookie_hash(const uint8_t key[NET_TCP_KEY_LEN],
   hin_u32(&h, peer_isn);
   hin_u32(&h, (uint32_t)slot);
   hin_u32(&h, idx);
-  return (uint32_t)net_tcp_siphash(key, h.b, h.len) & 0xffffff;
+  return (uint32_t)inet_siphash(key, h.b, h.len) & 0xffffff;
 }
 
 /* Layout: 5 bits of time slot, 3 bits of MSS index, 24 bits of keyed

@@ -246,31 +246,30 @@ static void ooq_drain(struct net_tcp_session_s *s)
 
   while ((seg = s->ooq.head) && net_tcp_seq_le(seg->seq, s->rcv_nxt))
     {
+      struct net_buffer_s *buf = seg->buf;
+      uint32_t skip = s->rcv_nxt - seg->seq;
+      bool fresh = skip < seg->len;   /* not all of it arrived again since */
+
       net_tcp_segq_pop(&s->ooq);
-      if (seg->buf)
-        atomic_fetch_sub_explicit(&s->shared->ooo_mem, (long)seg->buf->size,
-                                  memory_order_acq_rel);
-      if (net_tcp_seq_gt(seg->seq + seg->len, s->rcv_nxt))
+      atomic_fetch_sub_explicit(&s->shared->ooo_mem, (long)buf->size,
+                                memory_order_acq_rel);
+      seg->buf = NULL;
+      if (fresh)
         {
-          uint32_t skip = s->rcv_nxt - seg->seq;
-          struct net_buffer_s *buf = seg->buf;
           buf->begin = seg->off + skip;
           buf->end = seg->off + seg->len;
           s->rcv_nxt += seg->len - skip;
           s->bytes_in += seg->len - skip;
-          seg->buf = NULL;
-          net_tcp_seg_put(&s->cache, seg);
-          net_tcp_session_deliver(s, NULL, buf);
-          if (s->flags & NET_TCP_SF_DONE)
-            return;
-          continue;
-        }
-      else if (seg->buf)
-        {
-          net_buffer_refdec(seg->buf);
-          seg->buf = NULL;
         }
       net_tcp_seg_put(&s->cache, seg);
+      if (!fresh)
+        {
+          net_buffer_refdec(buf);
+          continue;
+        }
+      net_tcp_session_deliver(s, NULL, buf);
+      if (s->flags & NET_TCP_SF_DONE)
+        return;
     }
   if ((s->flags & NET_TCP_SF_OOO_FIN) && s->ooo_fin_seq == s->rcv_nxt)
     fin_input(s);
@@ -747,10 +746,19 @@ void net_tcp_input(struct net_tcp_session_s *s, struct net_task_s *task)
   struct net_buffer_s *buf = task->packet.buffer;
   const uint8_t *p = net_buffer_data(buf);
   size_t len = net_buffer_len(buf);
+  bool fast = task->source != s->layer.parent;
 
-  /* Segments that did not come through the tcp layer (a device fast
-     path) were not verified yet. */
-  if (task->source != s->layer.parent
+  /* The fast path may still hand over a segment of the tuple after we
+     are over (our withdrawal is on its way): drop it; its retransmission
+     takes the slow path to the tcp layer. */
+  if (fast && (s->flags & NET_TCP_SF_DONE))
+    {
+      net_task_destroy(task);
+      return;
+    }
+  /* Segments that did not come through the tcp layer (the fast path)
+     were not verified yet. */
+  if (fast
       && !(buf->offload_flags & (NET_BUFFER_CSUM_VALID | NET_BUFFER_CSUM_PARTIAL))
       && !net_tcp_checksum_ok(p, len, task->packet.src.ipv4, task->packet.dst.ipv4))
     {
@@ -765,6 +773,7 @@ void net_tcp_input(struct net_tcp_session_s *s, struct net_task_s *task)
       return;
     }
   s->segs_in++;
+  net_tcp_session_flow_check(s);
 
   switch (s->state)
     {

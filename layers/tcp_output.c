@@ -13,12 +13,6 @@ uint32_t net_tcp_ts_now(const struct net_tcp_session_s *s)
   return (uint32_t)(net_tcp_now(s) / NET_NSEC_PER_MSEC) + s->ts_offset;
 }
 
-uint32_t net_tcp_snd_end(const struct net_tcp_session_s *s)
-{
-  uint32_t end = s->sndq_seq + (uint32_t)s->sndq.bytes;
-  return (s->flags & NET_TCP_SF_FIN_QUEUED) ? end + 1 : end;
-}
-
 void net_tcp_update_mss(struct net_tcp_session_s *s)
 {
   uint32_t mtu_mss = s->layer.context.mtu > NET_TCP_HEADER_LEN
@@ -301,12 +295,13 @@ void net_tcp_output(struct net_tcp_session_s *s)
       return;
     }
 
+  bool tso = true;
   for (;;)
     {
       uint32_t data_end = s->sndq_seq + (uint32_t)s->sndq.bytes;
       uint32_t wnd = s->snd_wnd < s->cwnd ? s->snd_wnd : s->cwnd;
       uint32_t usable_end = s->snd_una + wnd;
-      uint32_t seg_max = net_tcp_seg_max(s);
+      uint32_t seg_max = tso ? net_tcp_seg_max(s) : s->mss;
 
       if (net_tcp_seq_lt(s->snd_nxt, data_end))
         {
@@ -333,6 +328,12 @@ void net_tcp_output(struct net_tcp_session_s *s)
               if (s->flags & NET_TCP_SF_FIN_QUEUED)
                 flags |= NET_TCP_FIN;
             }
+          if (xmit(s, s->snd_nxt, len, flags) == -ENOBUFS && len > s->mss)
+            {
+              /* No jumbo buffer for a super-segment: one MSS at a time. */
+              tso = false;
+              continue;
+            }
           if (resend)
             note_retransmit(s);
           else if (!(s->flags & (NET_TCP_SF_TS | NET_TCP_SF_RTT_TIMING)))
@@ -343,7 +344,6 @@ void net_tcp_output(struct net_tcp_session_s *s)
               s->rtt_seq = s->snd_nxt;
               s->rtt_time = net_tcp_now(s);
             }
-          xmit(s, s->snd_nxt, len, flags);
           s->snd_nxt += len + ((flags & NET_TCP_FIN) ? 1 : 0);
           if (net_tcp_seq_gt(s->snd_nxt, s->snd_max))
             s->snd_max = s->snd_nxt;

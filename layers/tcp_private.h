@@ -27,10 +27,6 @@ static inline bool net_tcp_seq_ge(uint32_t a, uint32_t b)
 {
   return (int32_t)(a - b) >= 0;
 }
-static inline uint32_t net_tcp_seq_max(uint32_t a, uint32_t b)
-{
-  return net_tcp_seq_gt(a, b) ? a : b;
-}
 static inline uint32_t net_tcp_seq_min(uint32_t a, uint32_t b)
 {
   return net_tcp_seq_lt(a, b) ? a : b;
@@ -124,9 +120,6 @@ bool net_tcp_checksum_ok(const uint8_t *seg, size_t len, uint32_t src,
 /* Keyed hashes (tcp_hash.c)                                           */
 
 #define NET_TCP_KEY_LEN 16
-
-uint64_t net_tcp_siphash(const uint8_t key[NET_TCP_KEY_LEN], const void *data,
-                         size_t len);
 
 /* Derive a key from a seed (tests) or from the system's entropy. */
 void net_tcp_key_init(uint8_t key[NET_TCP_KEY_LEN], uint64_t seed);
@@ -225,8 +218,9 @@ static inline void net_tcp_count(struct net_tcp_shared_s *sh,
   atomic_fetch_add_explicit(&sh->stats[c], n, memory_order_relaxed);
 }
 
-/* The scheduler's large pool (where segments to send come from) is
-   three quarters used: queue no more unless a queue is empty. */
+/* The scheduler's large pool (where segments to send come from), or its
+   jumbo pool (super-segments of offloading devices), is three quarters
+   used: queue no more unless a queue is empty. */
 bool net_tcp_pool_pressure(struct net_scheduler_s *sched);
 
 struct net_tcp_shared_s *net_tcp_shared_refinc(struct net_tcp_shared_s *sh);
@@ -350,6 +344,7 @@ enum
   NET_TCP_SF_REPLAY = 1u << 23,      /* an application bound, past events
                                         not reported to it yet */
   NET_TCP_SF_RTX_TS = 1u << 24,      /* rtx_tsval is valid */
+  NET_TCP_SF_FLOW = 1u << 25,        /* registered for the fast path */
 };
 
 struct net_tcp_session_s
@@ -450,9 +445,13 @@ struct net_tcp_s
   struct net_layer_s layer;
   struct net_tcp_shared_s *shared;
   struct net_tcp_session_s **sessions;   /* 4-tuple hash, chained */
-  size_t sessions_mask, session_count;
+  size_t sessions_mask;
+  /* Written by the layer's handlers only; atomic so that statistics can
+     be read from any thread. */
+  atomic_size_t session_count;
   struct net_tcp_listener_s **listeners; /* port hash, chained */
-  size_t listeners_mask, listener_count;
+  size_t listeners_mask;
+  atomic_size_t listener_count;
   uint32_t ephemeral_next;
 };
 
@@ -483,6 +482,9 @@ void net_tcp_session_set_state(struct net_tcp_session_s *s,
                                enum net_tcp_state_e state);
 /* Handshake complete: tell the listener or the application. */
 void net_tcp_session_established(struct net_tcp_session_s *s);
+/* Fast path (net/layer/flow.h): ask for it once the connection carried
+   some traffic (a short one is not worth the registration). */
+void net_tcp_session_flow_check(struct net_tcp_session_s *s);
 /* Send-buffer room came back: WRITABLE when the application waits. */
 void net_tcp_session_space_returned(struct net_tcp_session_s *s, size_t n);
 /* Receive window room (rcv_buf minus what the application holds). */
@@ -516,8 +518,6 @@ int net_tcp_send_segment(struct net_tcp_session_s *s, uint32_t seq,
                          uint32_t max_len, bool probe);
 /* Window to offer now, unscaled bytes, never shrinking the right edge. */
 uint32_t net_tcp_rcv_window(struct net_tcp_session_s *s);
-/* Sequence number just past the queued data and FIN. */
-uint32_t net_tcp_snd_end(const struct net_tcp_session_s *s);
 /* Payload per segment given the negotiated options. */
 void net_tcp_update_mss(struct net_tcp_session_s *s);
 /* Largest payload handed to IPv4 at once: the MSS, or a whole number of

@@ -9,9 +9,10 @@
 #include <stdlib.h>
 #include <string.h>
 
-/* Nodes kept for reuse per session: enough for bursts, small enough that
-   idle sessions hold little. */
-#define SEG_CACHE_MAX 64
+/* Nodes kept for reuse per session: enough for a full default send
+   queue of 2 KiB buffers (512 KiB), so bulk transfers do not allocate;
+   at 40 bytes a node, at most 10 KiB per session. */
+#define SEG_CACHE_MAX 256
 
 struct net_tcp_seg_s *net_tcp_seg_get(struct net_tcp_seg_cache_s *c)
 {

@@ -2,31 +2,8 @@
    3.1, RFC 7323).  Pure functions: no layer, no allocation. */
 #include <config.h>
 #include "tcp_private.h"
+#include "inet_util.h"
 #include <string.h>
-
-static uint16_t get16(const uint8_t *p)
-{
-  return (uint16_t)(p[0] << 8 | p[1]);
-}
-
-static uint32_t get32(const uint8_t *p)
-{
-  return (uint32_t)p[0] << 24 | (uint32_t)p[1] << 16 | (uint32_t)p[2] << 8 | p[3];
-}
-
-static void put16(uint8_t *p, uint16_t v)
-{
-  p[0] = (uint8_t)(v >> 8);
-  p[1] = (uint8_t)v;
-}
-
-static void put32(uint8_t *p, uint32_t v)
-{
-  p[0] = (uint8_t)(v >> 24);
-  p[1] = (uint8_t)(v >> 16);
-  p[2] = (uint8_t)(v >> 8);
-  p[3] = (uint8_t)v;
-}
 
 enum
 {
@@ -69,7 +46,7 @@ static enum net_tcp_parse_err_e parse_options(const uint8_t *p, size_t len,
           if (olen == 4)
             {
               si->opts |= NET_TCP_OPT_MSS;
-              si->mss = get16(v);
+              si->mss = inet_rd16(v);
             }
           break;
         case OPT_WS:
@@ -88,8 +65,8 @@ static enum net_tcp_parse_err_e parse_options(const uint8_t *p, size_t len,
           if (olen == 10)
             {
               si->opts |= NET_TCP_OPT_TS;
-              si->tsval = get32(v);
-              si->tsecr = get32(v + 4);
+              si->tsval = inet_rd32(v);
+              si->tsecr = inet_rd32(v + 4);
             }
           break;
         default:
@@ -111,13 +88,13 @@ enum net_tcp_parse_err_e net_tcp_parse(const uint8_t *seg, size_t len,
     return NET_TCP_PARSE_OFFSET;
   if (hlen > len)
     return NET_TCP_PARSE_SHORT;
-  si->sport = get16(seg);
-  si->dport = get16(seg + 2);
-  si->seq = get32(seg + 4);
-  si->ack = get32(seg + 8);
+  si->sport = inet_rd16(seg);
+  si->dport = inet_rd16(seg + 2);
+  si->seq = inet_rd32(seg + 4);
+  si->ack = inet_rd32(seg + 8);
   si->flags = seg[13] & 0x3f;
-  si->wnd = get16(seg + 14);
-  si->urp = get16(seg + 18);
+  si->wnd = inet_rd16(seg + 14);
+  si->urp = inet_rd16(seg + 18);
   si->hlen = (uint8_t)hlen;
   si->len = (uint32_t)(len - hlen);
   return parse_options(seg + NET_TCP_HEADER_LEN, hlen - NET_TCP_HEADER_LEN, si);
@@ -142,20 +119,20 @@ size_t net_tcp_write_header(uint8_t *out, const struct net_tcp_hdr_out_s *h)
   size_t hlen = net_tcp_header_len(h->opts);
   uint8_t *o = out + NET_TCP_HEADER_LEN;
 
-  put16(out, h->sport);
-  put16(out + 2, h->dport);
-  put32(out + 4, h->seq);
-  put32(out + 8, h->ack);
+  inet_wr16(out, h->sport);
+  inet_wr16(out + 2, h->dport);
+  inet_wr32(out + 4, h->seq);
+  inet_wr32(out + 8, h->ack);
   out[12] = (uint8_t)((hlen / 4) << 4);
   out[13] = h->flags;
-  put16(out + 14, h->wnd);
-  put16(out + 16, 0);
-  put16(out + 18, 0);
+  inet_wr16(out + 14, h->wnd);
+  inet_wr16(out + 16, 0);
+  inet_wr16(out + 18, 0);
   if (h->opts & NET_TCP_OPT_MSS)
     {
       o[0] = OPT_MSS;
       o[1] = 4;
-      put16(o + 2, h->mss);
+      inet_wr16(o + 2, h->mss);
       o += 4;
     }
   if (h->opts & NET_TCP_OPT_TS)
@@ -164,8 +141,8 @@ size_t net_tcp_write_header(uint8_t *out, const struct net_tcp_hdr_out_s *h)
       o[1] = OPT_NOP;
       o[2] = OPT_TS;
       o[3] = 10;
-      put32(o + 4, h->tsval);
-      put32(o + 8, h->tsecr);
+      inet_wr32(o + 4, h->tsval);
+      inet_wr32(o + 8, h->tsecr);
       o += 12;
     }
   if (h->opts & NET_TCP_OPT_WS)

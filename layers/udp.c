@@ -131,7 +131,10 @@ static void udp_input(struct udp_s *udp, struct net_task_s *task)
   memcpy(&csum, h + 6, 2);
   /* A zero checksum means "none" (RFC 768); otherwise the sum over the
      pseudo-header and datagram, checksum included, folds to 0. */
-  if (csum != 0 && !(buf->offload_flags & NET_BUFFER_CSUM_VALID)
+  /* Verified by the device, or never left the machine (net/buffer.h):
+     no need to sum it again. */
+  bool verified = buf->offload_flags & (NET_BUFFER_CSUM_VALID | NET_BUFFER_CSUM_PARTIAL);
+  if (csum != 0 && !verified
       && net_csum_fold(net_csum_add(net_csum_pseudo_ipv4(src, dst, NET_IPPROTO_UDP,
                                                          (uint32_t)ulen),
                                     h, ulen)) != 0)
@@ -214,16 +217,16 @@ static void udp_output(struct udp_s *udp, struct net_task_s *task)
   inet_wr16(h + 4, (uint16_t)len);
   h[6] = h[7] = 0;
   struct net_buffer_s *buf = task->packet.buffer;
+  /* A new packet, maybe in a received buffer (echo): its own flags only.
+     The pseudo-header needs the source, which IPv4 may still have to
+     choose: IPv4 completes the checksum (IPv4 contract). */
+  buf->offload_flags = 0;
   if (!udp->cfg.no_tx_checksum)
     {
-      /* The pseudo-header needs the source, which IPv4 may still have to
-         choose: IPv4 completes the checksum (IPv4 contract). */
-      buf->offload_flags |= NET_BUFFER_CSUM_PARTIAL;
+      buf->offload_flags = NET_BUFFER_CSUM_PARTIAL;
       buf->csum_start = 0;
       buf->csum_offset = 6;
     }
-  else
-    buf->offload_flags &= ~(uint32_t)NET_BUFFER_CSUM_PARTIAL;
   s->ipv4 = src;
   s->port = ep->bind.local_port;
   s->valid = (uint8_t)((src ? NET_ADDR_IPV4 : 0) | NET_ADDR_PORT);

@@ -233,14 +233,17 @@ int net_layer_bind(struct net_layer_s *parent, const void *addr,
 }
 
 /* @p layer lost its parent: tasks to and from it pushed until now die,
-   then its dangling handler runs in its own context. */
-static void net_layer_dangle(struct net_layer_s *layer)
+   then its dangling handler runs in its own context (right away when the
+   caller owns its execution, @p owned). */
+static void net_layer_dangle(struct net_layer_s *layer, bool owned)
 {
   __atomic_add_fetch(&layer->sched.generation, 1, __ATOMIC_ACQ_REL);
   net_sched_layer_cancel_all(layer->scheduler, layer);
   if (!layer->handler->dangling)
     return;
-  if (net_layer_exec_try_acquire(layer))
+  if (owned)
+    layer->handler->dangling(layer);
+  else if (net_layer_exec_try_acquire(layer))
     {
       layer->handler->dangling(layer);
       net_layer_exec_release(layer);
@@ -249,10 +252,9 @@ static void net_layer_dangle(struct net_layer_s *layer)
     net_layer_set_pending(layer, NET_LAYER_PENDING_DANGLING);
 }
 
-void net_layer_unbind(struct net_layer_s *parent, struct net_layer_s *child)
+static void net_layer_unbind_child(struct net_layer_s *parent,
+                                   struct net_layer_s *child, bool owned)
 {
-  g_return_if_fail(parent != NULL);
-  g_return_if_fail(child != NULL);
   struct net_scheduler_s *sched = parent->scheduler;
 
   net_layer_exec_acquire(parent);
@@ -274,10 +276,17 @@ void net_layer_unbind(struct net_layer_s *parent, struct net_layer_s *child)
     {
       if (parent->handler->unbound)
         parent->handler->unbound(parent, child);
-      net_layer_dangle(child);
+      net_layer_dangle(child, owned);
       net_layer_refdec(child);
     }
   net_layer_exec_release(parent);
+}
+
+void net_layer_unbind(struct net_layer_s *parent, struct net_layer_s *child)
+{
+  g_return_if_fail(parent != NULL);
+  g_return_if_fail(child != NULL);
+  net_layer_unbind_child(parent, child, false);
 }
 
 void net_layer_unbind_all(struct net_layer_s *parent)
@@ -300,6 +309,24 @@ void net_layer_unbind_all(struct net_layer_s *parent)
 void net_layer_destroy_now(struct net_layer_s *layer)
 {
   struct net_scheduler_s *sched = layer->scheduler;
+  /* A child's link to its parent is weak: on the threaded scheduler a
+     child may be in its handler on another worker right now, with our
+     pointer in hand (about to push a task to us).  Each child is unbound
+     while we own its execution, so that no run of it overlaps our
+     destruction: one in progress ends first, later ones see no parent.
+     No child waits for its parent (it never binds or unbinds under it
+     from its handler), so this cannot deadlock. */
+  struct net_layer_s *local[16], **children;
+  size_t n = net_layer_children_ref(layer, local, G_N_ELEMENTS(local), &children);
+  for (size_t i = 0; i < n; i++)
+    {
+      net_layer_exec_acquire(children[i]);
+      net_layer_unbind_child(layer, children[i], true);
+      net_layer_exec_release(children[i]);
+      net_layer_refdec(children[i]);
+    }
+  if (children != local)
+    g_free(children);
   net_layer_unbind_all(layer);
   if (layer->delegate_vtable && layer->delegate_vtable->release)
     layer->delegate_vtable->release(layer->delegate, layer);

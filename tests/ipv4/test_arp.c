@@ -91,11 +91,13 @@ START_TEST(malformed)
   hlink_inject(&s, NET_ETHERTYPE_ARP, bad, 28, true);
   hbuild_arp(bad, 1, H_OUR_MAC, H_PEER_IP, zero_mac, H_OUR_IP);
   hlink_inject(&s, NET_ETHERTYPE_ARP, bad, 28, true);
-  /* Someone else claims our address: counted, not learned. */
+  /* Someone else claims our address: counted, not learned, defended
+     (the only frame we send). */
   hbuild_arp(bad, 2, H_PEER_MAC, H_OUR_IP, zero_mac, H_OUR_IP);
   hlink_inject(&s, NET_ETHERTYPE_ARP, bad, 28, true);
   hrun(&s);
-  ck_assert_uint_eq(hlink_count(&s), 0);
+  ck_assert_uint_eq(hlink_count(&s), 1);
+  hlink_clear(&s);
   ck_assert_uint_eq(hstat(s.inet.arp, "drop_truncated"), hlink_pads() ? 0 : 10);
   ck_assert_uint_eq(hstat(s.inet.arp, "drop_bad_format"), 4);
   ck_assert_uint_eq(hstat(s.inet.arp, "drop_bad_op"), 1);
@@ -103,6 +105,38 @@ START_TEST(malformed)
   ck_assert_uint_eq(hstat(s.inet.arp, "drop_own_mac"), 1);
   ck_assert_uint_eq(hstat(s.inet.arp, "addr_conflicts"), 1);
   ck_assert_uint_eq(hstat(s.inet.arp, "cache_entries"), 0);
+  hstack_fini(&s);
+}
+END_TEST
+
+/* A conflicting claim on our address is answered with one announcement,
+   then not again for 10 s (RFC 5227 defence). */
+START_TEST(address_defence)
+{
+  struct hstack_s s;
+  hstack_init(&s, NULL);
+  uint8_t bad[28];
+  hbuild_arp(bad, 2, H_PEER_MAC, H_OUR_IP, zero_mac, H_OUR_IP);
+  for (int i = 0; i < 3; i++)
+    hlink_inject(&s, NET_ETHERTYPE_ARP, bad, 28, true);
+  hrun(&s);
+  ck_assert_uint_eq(hlink_count(&s), 1);
+  struct hframe_s *f = hlink_pop(&s);
+  ck_assert_mem_eq(f->dst_mac, net_mac_broadcast, 6);
+  ck_assert_uint_eq(hrd32(f->data + 14), H_OUR_IP);
+  ck_assert_mem_eq(f->data + 8, H_OUR_MAC, 6);
+  hframe_free(f);
+  hrun_for(&s, 9 * NET_NSEC_PER_SEC);
+  hlink_inject(&s, NET_ETHERTYPE_ARP, bad, 28, true);
+  hrun(&s);
+  ck_assert_uint_eq(hlink_count(&s), 0);
+  hrun_for(&s, 2 * NET_NSEC_PER_SEC);
+  hlink_inject(&s, NET_ETHERTYPE_ARP, bad, 28, true);
+  hrun(&s);
+  ck_assert_uint_eq(hlink_count(&s), 1);
+  hlink_clear(&s);
+  ck_assert_uint_eq(hstat(s.inet.arp, "addr_conflicts"), 5);
+  ck_assert_uint_eq(hstat(s.inet.arp, "tx_defenses"), 2);
   hstack_fini(&s);
 }
 END_TEST
@@ -288,6 +322,7 @@ static Suite *arp_suite(void)
   tcase_add_test(tc, gratuitous_on_config);
   tcase_add_test(tc, reply_to_request);
   tcase_add_test(tc, malformed);
+  tcase_add_test(tc, address_defence);
   tcase_add_test(tc, resolution_fails_with_backoff);
   tcase_add_test(tc, queue_overflow);
   tcase_add_test(tc, cache_expiry);

@@ -446,6 +446,41 @@ START_TEST(udp_demux)
 }
 END_TEST
 
+/* Checksum generation can be turned off (RFC 768: 0 = none); an ICMP error
+   request about a buffer that is not a delivered datagram is refused. */
+START_TEST(udp_no_checksum_and_bad_request)
+{
+  struct hstack_s s;
+  struct net_inet_config_s cfg = {0};
+  cfg.ipv4.addrs[0].addr = H_OUR_IP;
+  cfg.ipv4.addrs[0].prefix_len = 24;
+  cfg.ipv4.addr_count = 1;
+  cfg.udp.no_tx_checksum = true;
+  hstack_init(&s, &cfg);
+  hlink_learn_peer(&s, H_PEER_IP);
+  struct hep_s *ep = hep_new(&s);
+  ck_assert_int_eq(hep_bind_udp(&s, ep, 5000, 0, 0), 0);
+  hep_send(ep, H_PEER_IP, 9, "plain", 5, false);
+  hrun(&s);
+  struct hframe_s *f = hlink_pop(&s);
+  ck_assert_ptr_nonnull(f);
+  ck_assert_uint_eq(hrd16(f->data + 26), 0);
+  ck_assert_mem_eq(f->data + 28, "plain", 5);
+  hframe_free(f);
+
+  struct net_buffer_s *b = net_layer_buffer_alloc(&ep->layer, 8);
+  memset(b->data, 0, b->size);   /* headroom included: no IPv4 header there */
+  net_buffer_put(b, 8);
+  struct net_addr_s a = {.ipv4 = H_PEER_IP, .valid = NET_ADDR_IPV4};
+  ck_assert_int_eq(net_ipv4_icmp_error_request(s.inet.udp, b, &a, &a, 3, 3), -EINVAL);
+  b = net_layer_buffer_alloc(&ep->layer, 8);
+  ck_assert_int_eq(net_ipv4_icmp_error_request(&ep->layer, b, &a, &a, 3, 3), -EINVAL);
+  hrun(&s);
+  ck_assert_uint_eq(hlink_count(&s), 0);
+  hstack_fini(&s);
+}
+END_TEST
+
 static Suite *icmp_udp_suite(void)
 {
   Suite *s = suite_create("icmp_udp");
@@ -465,6 +500,7 @@ static Suite *icmp_udp_suite(void)
   tcase_add_test(tc, udp_echo);
   tcase_add_test(tc, udp_malformed);
   tcase_add_test(tc, udp_demux);
+  tcase_add_test(tc, udp_no_checksum_and_bad_request);
   suite_add_tcase(s, tc);
   return s;
 }

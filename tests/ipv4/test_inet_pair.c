@@ -165,6 +165,22 @@ START_TEST(duplicating_reordering_wire)
 }
 END_TEST
 
+/* A wire that offloads checksums: unfragmented datagrams leave with the
+   checksum for the "device" to finish and arrive counted as verified
+   (they never left the machine); fragmented ones are summed in software.
+   Either way every echo comes back whole. */
+START_TEST(checksum_offload_wire)
+{
+  struct net_pair_params_s wire = {.offloads = NET_OFFLOAD_CSUM};
+  struct pair_s p;
+  pair_init(&p, &wire);
+  ck_assert_uint_eq(echo_round(&p, 60), 60);
+  ck_assert_uint_eq(hstat(p.b.inet.udp, "drop_bad_checksum"), 0);
+  ck_assert_uint_eq(hstat(p.a.inet.udp, "drop_bad_checksum"), 0);
+  pair_fini(&p);
+}
+END_TEST
+
 /* Lossy wire: what is lost is lost, nothing leaks; incomplete datagrams
    are reclaimed after the reassembly timeout. */
 START_TEST(lossy_wire)
@@ -237,6 +253,7 @@ static Suite *pair_suite(void)
   TCase *tc = tcase_create("pair");
   tcase_set_timeout(tc, 60);
   tcase_add_test(tc, perfect_wire);
+  tcase_add_test(tc, checksum_offload_wire);
   tcase_add_loop_test(tc, duplicating_reordering_wire, 0, 3);
   tcase_add_loop_test(tc, lossy_wire, 0, 3);
   tcase_add_test(tc, threaded_scheduler);

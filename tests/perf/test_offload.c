@@ -1,7 +1,8 @@
-/* Offloads over the pair device, no root needed: two whole stacks
-   (ethernet, IPv4, TCP) on a virtual clock, a client streaming to the TCP
-   echo of the other side and checking every byte that comes back, with
-   offloads none, csum and tso, on a perfect and on a lossy wire.  A mirror
+/* Offloads and the fast path over the pair device, no root needed: two
+   whole stacks (ethernet, IPv4, TCP) on a virtual clock, a client
+   streaming to the TCP echo of the other side and checking every byte
+   that comes back, with offloads none, csum and tso, the fast path on and
+   off, on a perfect and on a lossy wire.  A mirror
    on the client's link checks what the offloads left to the "hardware":
    every frame sent with its checksum left undone is finished in software
    where its metadata says and must then verify.  Plus the Ethernet rules
@@ -39,6 +40,7 @@ struct client_s
   uint64_t sent;
   uint64_t echoed;      /* bytes back, verified in order */
   uint64_t mismatches;
+  bool mss_writes;      /* write one MSS at a time (else bigger chunks) */
   bool shut;
   bool peer_closed;
   bool closed;
@@ -49,7 +51,7 @@ static void client_write(struct client_s *c)
 {
   struct net_layer_s *session = c->layer.parent;
   /* Big writes, as a bulk application does: TSO gets whole buffers. */
-  size_t chunk = 4 * c->layer.context.mtu + 123;
+  size_t chunk = c->mss_writes ? c->layer.context.mtu : 4 * c->layer.context.mtu + 123;
   while (session && c->sent < c->total)
     {
       size_t len = c->total - c->sent < chunk ? c->total - c->sent : chunk;
@@ -201,10 +203,11 @@ struct world_s
   struct net_tcp_echo_stats_s echo_stats;
 };
 
-static void side_init(struct world_s *w, int i, struct net_device_s *dev)
+static void side_init(struct world_s *w, int i, struct net_device_s *dev, bool fast)
 {
   struct side_s *s = &w->side[i];
-  struct net_ethernet_params_s ep = { .mac = { 0x02, 0, 0, 0, 0, (uint8_t)(i + 1) } };
+  struct net_ethernet_params_s ep = { .mac = { 0x02, 0, 0, 0, 0, (uint8_t)(i + 1) },
+                                      .no_fastpath = !fast };
   struct net_inet_config_s ic = { .arp.no_gratuitous = true };
   ic.ipv4.addrs[0].addr = i ? ADDR_B : ADDR_A;
   ic.ipv4.addrs[0].prefix_len = 24;
@@ -217,16 +220,18 @@ static void side_init(struct world_s *w, int i, struct net_device_s *dev)
   ck_assert_int_eq(net_layer_bind(s->inet.ipv4, &(uint8_t){ NET_IPPROTO_TCP }, s->tcp), 0);
 }
 
-static void world_init(struct world_s *w, const struct net_pair_params_s *wire)
+static void world_init(struct world_s *w, const struct net_pair_params_s *wire,
+                       size_t jumbo_buffers, bool fast)
 {
   memset(w, 0, sizeof(*w));
-  struct net_scheduler_options_s so = { .clock = NET_CLOCK_VIRTUAL };
+  struct net_scheduler_options_s so = { .clock = NET_CLOCK_VIRTUAL,
+                                        .jumbo_buffers = jumbo_buffers };
   w->sched = net_scheduler_loop_create(NULL, &so);
   ck_assert_ptr_nonnull(w->sched);
   struct net_device_s *a, *b;
   ck_assert_int_eq(net_pair_create(w->sched, wire, wire, &a, &b), 0);
-  side_init(w, 0, a);
-  side_init(w, 1, b);
+  side_init(w, 0, a, fast);
+  side_init(w, 1, b, fast);
   w->mirror = calloc(1, sizeof(*w->mirror));
   net_layer_init(&w->mirror->layer, &mirror_handler, w->sched, NULL, NULL);
   w->mirror->mtu = w->side[0].eth->context.mtu;
@@ -258,10 +263,10 @@ static void world_fini(struct world_s *w)
   net_scheduler_destroy(w->sched);
 }
 
-static uint64_t eth_stat(struct net_layer_s *eth, const char *name)
+static uint64_t layer_stat(struct net_layer_s *layer, const char *name)
 {
   struct net_stat_s st[64];
-  size_t n = net_layer_stats(eth, st, 64);
+  size_t n = net_layer_stats(layer, st, 64);
   for (size_t i = 0; i < n && i < 64; i++)
     if (strcmp(st[i].name, name) == 0)
       return st[i].value;
@@ -274,7 +279,7 @@ static const uint32_t offload_modes[] = {
   0, NET_OFFLOAD_CSUM, NET_OFFLOAD_CSUM | NET_OFFLOAD_TSO4,
 };
 
-static void echo_run(uint32_t offloads, bool lossy)
+static void echo_run(uint32_t offloads, bool fast, bool lossy, size_t jumbo_buffers)
 {
   struct net_pair_params_s wire = { .seed = 42, .offloads = offloads };
   if (lossy)
@@ -286,12 +291,13 @@ static void echo_run(uint32_t offloads, bool lossy)
       wire.reorder_delay = 3 * NET_NSEC_PER_MSEC;
     }
   struct world_s w;
-  world_init(&w, &wire);
+  world_init(&w, &wire, jumbo_buffers, fast);
   ck_assert_int_eq(net_tcp_echo_listen(w.side[1].tcp, ECHO_PORT, &w.echo_stats,
                                        &w.listener), 0);
   struct client_s *c = calloc(1, sizeof(*c));
   net_layer_init(&c->layer, &client_handler, w.sched, NULL, NULL);
   c->total = lossy ? 300000 : 2000000;
+  c->mss_writes = jumbo_buffers != 0;
   struct net_tcp_connect_params_s cp = {
     .remote = { ADDR_B, ECHO_PORT },
     .app = &c->layer,
@@ -314,7 +320,7 @@ static void echo_run(uint32_t offloads, bool lossy)
   ck_assert_uint_gt(m->frames, 0);
   ck_assert_uint_eq(m->partial_bad, 0);
   ck_assert_uint_eq(m->partial_ok, m->partial);
-  ck_assert_uint_eq(eth_stat(w.side[1].eth, "drop_oversize"), 0);
+  ck_assert_uint_eq(layer_stat(w.side[1].eth, "drop_oversize"), 0);
   if (offloads & NET_OFFLOAD_CSUM)
     ck_assert_uint_gt(m->partial, 0);
   else
@@ -325,7 +331,7 @@ static void echo_run(uint32_t offloads, bool lossy)
       ck_assert_uint_gt(m->gso, 0);
       ck_assert_uint_gt(m->oversize, 0);
       /* ...so far fewer frames than MSS-sized segments. */
-      if (!lossy)
+      if (!lossy && !jumbo_buffers)
         ck_assert_uint_lt(m->frames, c->total / c->layer.context.mtu / 2);
     }
   else
@@ -333,20 +339,46 @@ static void echo_run(uint32_t offloads, bool lossy)
       ck_assert_uint_eq(m->gso, 0);
       ck_assert_uint_eq(m->oversize, 0);
     }
+  /* Both stacks served the connection's segments directly (or not). */
+  for (int i = 0; i < 2; i++)
+    if (fast)
+      ck_assert_uint_gt(layer_stat(w.side[i].eth, "fastpath_hits"), 0);
+    else
+      ck_assert_uint_eq(layer_stat(w.side[i].eth, "fastpath_hits")
+                        + layer_stat(w.side[i].eth, "fastpath_flows"), 0);
+  if (jumbo_buffers)
+    {
+      /* Super-segments found no buffer, smaller ones went instead, with
+         no retransmission timeout for it. */
+      uint64_t nobuf = layer_stat(w.side[0].tcp, "drop_no_buffer")
+                       + layer_stat(w.side[1].tcp, "drop_no_buffer");
+      ck_assert_uint_gt(nobuf, 0);
+      ck_assert_uint_eq(layer_stat(w.side[0].tcp, "timeouts")
+                        + layer_stat(w.side[1].tcp, "timeouts"), 0);
+    }
   net_layer_refdec(session);
   net_layer_refdec(&c->layer);
   world_fini(&w);
 }
 
+/* _i: offload mode (_i % 3), fast path on for _i < 3. */
 START_TEST(test_echo_perfect)
 {
-  echo_run(offload_modes[_i], false);
+  echo_run(offload_modes[_i % 3], _i < 3, false, 0);
 }
 END_TEST
 
 START_TEST(test_echo_lossy)
 {
-  echo_run(offload_modes[_i], true);
+  echo_run(offload_modes[_i % 3], _i < 3, true, 0);
+}
+END_TEST
+
+/* So few jumbo buffers that super-segments often find none: TCP then goes
+   on one MSS at a time, and nothing is lost for it. */
+START_TEST(test_echo_jumbo_starved)
+{
+  echo_run(NET_OFFLOAD_CSUM | NET_OFFLOAD_TSO4, true, false, 3);
 }
 END_TEST
 
@@ -429,8 +461,8 @@ START_TEST(test_ethernet_oversize)
   net_scheduler_run_until_idle(sched);
   ck_assert_uint_eq(rb->received, 2);
   ck_assert_uint_eq(ra->received, 1);
-  ck_assert_uint_eq(eth_stat(ea, "tx_drop_oversize"), 1);
-  ck_assert_uint_eq(eth_stat(eb, "tx_drop_oversize"), 1);
+  ck_assert_uint_eq(layer_stat(ea, "tx_drop_oversize"), 1);
+  ck_assert_uint_eq(layer_stat(eb, "tx_drop_oversize"), 1);
 
   /* A frame marked as a super-frame by the receiving driver may exceed the
      MTU on the way in, up to a 64 KiB datagram; an unmarked one may not. */
@@ -446,7 +478,7 @@ START_TEST(test_ethernet_oversize)
   ck_assert_int_eq(net_ethernet_inject(eb, g, 0), 0);
   net_scheduler_run_until_idle(sched);
   ck_assert_uint_eq(rb->received, 3);
-  ck_assert_uint_eq(eth_stat(eb, "drop_oversize"), 1);
+  ck_assert_uint_eq(layer_stat(eb, "drop_oversize"), 1);
 
   net_layer_refdec(&ra->layer);
   net_layer_refdec(&rb->layer);
@@ -494,8 +526,9 @@ static Suite *offload_suite(void)
   Suite *s = suite_create("offload");
   TCase *tc = tcase_create("echo");
   tcase_set_timeout(tc, 300);
-  tcase_add_loop_test(tc, test_echo_perfect, 0, G_N_ELEMENTS(offload_modes));
-  tcase_add_loop_test(tc, test_echo_lossy, 0, G_N_ELEMENTS(offload_modes));
+  tcase_add_loop_test(tc, test_echo_perfect, 0, 2 * G_N_ELEMENTS(offload_modes));
+  tcase_add_loop_test(tc, test_echo_lossy, 0, 2 * G_N_ELEMENTS(offload_modes));
+  tcase_add_test(tc, test_echo_jumbo_starved);
   suite_add_tcase(s, tc);
   tc = tcase_create("units");
   tcase_add_test(tc, test_ethernet_oversize);

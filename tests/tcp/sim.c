@@ -278,6 +278,22 @@ void sim_inject(struct sim_s *sim, int to, uint32_t src,
   wire_inject(sim->wire, to, src, seg, hl + len);
 }
 
+void sim_check_exact(const struct sim_s *sim, const struct tapp_s *c,
+                     const struct tapp_s *s, uint64_t c2s, uint64_t s2c)
+{
+  ck_assert_msg(c && s, "apps missing (seed %llu)", (unsigned long long)sim->seed);
+  ck_assert_msg(s->rx_bytes == c2s && !s->rx_bad,
+                "server got %llu/%llu bytes, bad at %llu (seed %llu)",
+                (unsigned long long)s->rx_bytes, (unsigned long long)c2s,
+                (unsigned long long)s->rx_bad, (unsigned long long)sim->seed);
+  ck_assert_msg(c->rx_bytes == s2c && !c->rx_bad,
+                "client got %llu/%llu bytes, bad at %llu (seed %llu)",
+                (unsigned long long)c->rx_bytes, (unsigned long long)s2c,
+                (unsigned long long)c->rx_bad, (unsigned long long)sim->seed);
+  ck_assert_uint_eq(c->order_errors, 0);
+  ck_assert_uint_eq(s->order_errors, 0);
+}
+
 struct net_tcp_info_s sim_info(struct tapp_s *a)
 {
   struct net_tcp_info_s info = { 0 };

@@ -86,6 +86,10 @@ uint64_t sim_stat(const struct sim_s *sim, int side, const char *name);
 void sim_inject(struct sim_s *sim, int to, uint32_t src,
                 const struct net_tcp_hdr_out_s *h, const void *payload,
                 size_t len);
+/* Both streams of a connection arrived whole and exact (@p c2s bytes
+   at the server app, @p s2c at the client app), events in order. */
+void sim_check_exact(const struct sim_s *sim, const struct tapp_s *c,
+                     const struct tapp_s *s, uint64_t c2s, uint64_t s2c);
 /* Snapshot of the session an app is bound to. */
 struct net_tcp_info_s sim_info(struct tapp_s *a);
 /* Run the scheduler until nothing is runnable (no time passes). */

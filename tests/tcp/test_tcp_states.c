@@ -85,22 +85,6 @@ static bool seglog_filter(void *ctx, int from, const uint8_t *seg, size_t len,
   return from == log->blackhole_from;
 }
 
-static void check_exact(struct sim_s *sim, struct tapp_s *c, struct tapp_s *s,
-                        uint64_t c2s, uint64_t s2c)
-{
-  ck_assert_msg(c && s, "apps missing (seed %llu)", (unsigned long long)sim->seed);
-  ck_assert_msg(s->rx_bytes == c2s && !s->rx_bad,
-                "server got %llu/%llu bytes, bad at %llu (seed %llu)",
-                (unsigned long long)s->rx_bytes, (unsigned long long)c2s,
-                (unsigned long long)s->rx_bad, (unsigned long long)sim->seed);
-  ck_assert_msg(c->rx_bytes == s2c && !c->rx_bad,
-                "client got %llu/%llu bytes, bad at %llu (seed %llu)",
-                (unsigned long long)c->rx_bytes, (unsigned long long)s2c,
-                (unsigned long long)c->rx_bad, (unsigned long long)sim->seed);
-  ck_assert_uint_eq(c->order_errors, 0);
-  ck_assert_uint_eq(s->order_errors, 0);
-}
-
 /* ------------------------------------------------------------------ */
 
 START_TEST(rto_backoff_syn)
@@ -210,7 +194,7 @@ START_TEST(zero_window)
   tapp_resume(s);
   s->close_on_peer_closed = true;
   ck_assert(sim_run(sim, all_closed, NULL, 100 * SEC));
-  check_exact(sim, c, s, 300000, 0);
+  sim_check_exact(sim, c, s, 300000, 0);
   ck_assert_int_eq(c->closed_err, 0);
   ck_assert_int_eq(s->closed_err, 0);
   sim_free(sim);
@@ -346,7 +330,7 @@ START_TEST(time_wait_reuse)
       g_ptr_array_add(sim->client_apps, c);
       g_ptr_array_add(sim->client_sessions, sess);
       ck_assert(sim_run(sim, all_closed, NULL, 30 * SEC));
-      check_exact(sim, c, server_app(sim, (unsigned)round), 3000, 5000);
+      sim_check_exact(sim, c, server_app(sim, (unsigned)round), 3000, 5000);
       sim_idle(sim);
       ck_assert_uint_eq(sim_sessions(sim, 1), 1);   /* TIME_WAIT */
     }
@@ -433,7 +417,7 @@ START_TEST(half_close)
   struct tapp_s *c = sim_connect(sim, 7, 100000, true, NULL);
   ck_assert(sim_run(sim, all_closed, NULL, 600 * SEC));
   struct tapp_s *s = server_app(sim, 0);
-  check_exact(sim, c, s, 100000, 500000);
+  sim_check_exact(sim, c, s, 100000, 500000);
   /* The server only started after the client's FIN. */
   ck_assert_uint_le(s->peer_closed_at, c->peer_closed_at);
   ck_assert_int_eq(c->closed_err, 0);
@@ -530,7 +514,7 @@ START_TEST(send_backpressure)
   struct net_tcp_session_options_s opt = { .snd_buf = 16384 };
   struct tapp_s *c = sim_connect(sim, 7, 2000000, true, &opt);
   ck_assert(sim_run(sim, all_closed, NULL, 600 * SEC));
-  check_exact(sim, c, server_app(sim, 0), 2000000, 0);
+  sim_check_exact(sim, c, server_app(sim, 0), 2000000, 0);
   ck_assert_uint_gt(c->eagain, 10);
   ck_assert_uint_gt(c->writable, 10);
   ck_assert_uint_eq(c->dropped, 0);
@@ -677,8 +661,8 @@ static void syn_flood(bool cookies)
   struct tapp_s *b = sim_connect(sim, 7, 70000, true, NULL);
   ck_assert(sim_run(sim, flood_client_done, b, 600 * SEC));
   ck_assert(sim_run(sim, all_closed, NULL, 600 * SEC));
-  check_exact(sim, a, server_app(sim, 0), 50000, 100000);
-  check_exact(sim, b, server_app(sim, 1), 70000, 100000);
+  sim_check_exact(sim, a, server_app(sim, 0), 50000, 100000);
+  sim_check_exact(sim, b, server_app(sim, 1), 70000, 100000);
   ck_assert_int_eq(b->closed_err, 0);
   if (cookies)
     {
@@ -782,7 +766,7 @@ START_TEST(random_segments)
   c->shutdown_after = true;
   tapp_pump(c);
   ck_assert(sim_run(sim, all_closed, NULL, 60 * SEC));
-  check_exact(sim, c, s, 50000, 20000);
+  sim_check_exact(sim, c, s, 50000, 20000);
   ck_assert_int_eq(s->closed_err, 0);
   sim_free(sim);
 }
@@ -873,7 +857,7 @@ START_TEST(accept_notification)
   ck_assert(sim_run(sim, all_closed, NULL, 30 * SEC));
   struct tapp_s *s = server_app(sim, 0);
   ck_assert_ptr_nonnull(s);
-  check_exact(sim, c, s, 3000, 4000);
+  sim_check_exact(sim, c, s, 3000, 4000);
   ck_assert_uint_eq(s->connected, 1);   /* replayed when it bound */
   ck_assert_int_eq(c->closed_err, 0);
   ck_assert_int_eq(s->closed_err, 0);

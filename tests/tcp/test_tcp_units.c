@@ -3,6 +3,7 @@
  * arithmetic, SipHash, ISNs, SYN cookies, segment queues. */
 #include <config.h>
 #include "layers/tcp_private.h"
+#include "layers/inet_util.h"
 #include <check.h>
 #include <net/buffer.h>
 #include <string.h>
@@ -168,7 +169,6 @@ START_TEST(seq_arith)
   ck_assert(net_tcp_seq_gt(5, 0xfffffff0u));
   ck_assert(net_tcp_seq_le(7, 7));
   ck_assert(net_tcp_seq_ge(7, 7));
-  ck_assert_uint_eq(net_tcp_seq_max(0xffffffffu, 1), 1);
   ck_assert_uint_eq(net_tcp_seq_min(0xffffffffu, 1), 0xffffffffu);
 }
 END_TEST
@@ -181,7 +181,7 @@ START_TEST(siphash_vector)
     key[i] = (uint8_t)i;
   for (int i = 0; i < 15; i++)
     msg[i] = (uint8_t)i;
-  ck_assert_uint_eq(net_tcp_siphash(key, msg, 15), UINT64_C(0xa129ca6149be45e5));
+  ck_assert_uint_eq(inet_siphash(key, msg, 15), UINT64_C(0xa129ca6149be45e5));
 }
 END_TEST
 

@@ -19,7 +19,9 @@
  * Our own addresses: NOTIFICATION NET_ARP_OP_ADDR_ADD / _DEL with
  * notification.arg = the host-order address (IPv4 sends them).  Adding
  * one announces it with a gratuitous ARP request once the layer knows its
- * MAC (RFC 5227 section 3).
+ * MAC (RFC 5227 section 3).  Another host claiming one of our addresses
+ * is counted (addr_conflicts), logged, and answered with one announcement
+ * at most every 10 s (RFC 5227 2.4 (b), defend_interval).
  *
  * Cache entries: INCOMPLETE (requests sent with exponential back-off),
  * REACHABLE (confirmed by a reply or a request from the neighbour, for

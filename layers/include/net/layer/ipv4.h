@@ -120,8 +120,8 @@ struct net_ipv4_config_s
  * Create an IPv4 layer on @p sched.  @p config may be NULL (no address).
  * @p resolver is the ARP layer of the same link (net/layer/arp.h) or NULL
  * (then only broadcast and multicast destinations can be sent to); the
- * IPv4 layer takes its own reference on it until it is destroyed or
- * dangles, and tells it which addresses are ours.
+ * IPv4 layer holds its own reference on it until it is destroyed, and
+ * tells it which addresses are ours.
  * @return 0 and *@p layer with one reference owned by the caller, or
  * -EINVAL (bad configuration), -ENOMEM.
  */

@@ -83,8 +83,8 @@ enum net_tcp_event_e
       (retransmissions or keepalive gave up), -ECONNABORTED (local abort
       or the listener refused it). */
   NET_TCP_EV_CLOSED,
-  /** A raw OUTBOUND task did not fit in the send buffer and was dropped.
-      err = -ENOBUFS, arg = its payload length. */
+  /** A raw OUTBOUND task was dropped, arg = its payload length.  err:
+      -ENOBUFS (send buffer full), -EPIPE (shut down or closed), -ENOMEM. */
   NET_TCP_EV_SEND_DROPPED,
   /** To a listener's child: a connection waits for an application.
       Take it with net_tcp_accept_take(). */
@@ -160,7 +160,7 @@ struct net_tcp_config_s
   /** Buffer capacity all reassembly queues may hold together [a quarter
       of the large pool]; beyond, out-of-order segments are dropped. */
   size_t ooo_mem_max;
-  /** Challenge ACKs (RFC 5961) per second per tcp layer [1000]. */
+  /** Challenge ACKs (RFC 5961) per second per session [1000]. */
   unsigned challenge_ack_limit;
   uint16_t ephemeral_min;  /**< ephemeral port range [49152] */
   uint16_t ephemeral_max;  /**< [65535] */
@@ -297,7 +297,8 @@ int net_tcp_connect(struct net_layer_s *tcp,
  * NULL outside any layer).  Any thread.
  * @return 0 (the buffer reference was taken over), or, the caller keeping
  * its reference: -EAGAIN, -EPIPE (shut down or closed), -ENOMEM (no task),
- * -EINVAL.
+ * -EINVAL; or -ESHUTDOWN (the scheduler is shutting down: the buffer was
+ * released).
  */
 int net_tcp_send(struct net_layer_s *app, struct net_layer_s *session,
                  struct net_buffer_s *buf);
