@@ -94,6 +94,8 @@ int net_sched_common_init(struct net_scheduler_s *sched,
     o->large_buffer_size = 2048 + NET_DEFAULT_HEADROOM;
   if (o->large_buffer_size < NET_SMALL_BUFFER_SIZE)
     o->large_buffer_size = NET_SMALL_BUFFER_SIZE;
+  if (o->medium_buffers == 0)
+    o->medium_buffers = 2048;
   if (o->jumbo_buffers == 0)
     o->jumbo_buffers = 512;
 
@@ -108,9 +110,12 @@ int net_sched_common_init(struct net_scheduler_s *sched,
                                              o->small_buffers);
   sched->large_pool = net_buffer_pool_create("large", o->large_buffer_size,
                                              o->large_buffers);
+  sched->medium_pool = net_buffer_pool_create("medium", NET_SCHEDULER_MEDIUM_SIZE,
+                                              o->medium_buffers);
   sched->jumbo_pool = net_buffer_pool_create("jumbo", NET_SCHEDULER_JUMBO_SIZE,
                                              o->jumbo_buffers);
-  if (!sched->small_pool || !sched->large_pool || !sched->jumbo_pool)
+  if (!sched->small_pool || !sched->large_pool || !sched->medium_pool
+      || !sched->jumbo_pool)
     return -ENOMEM;
   return 0;
 }
@@ -130,6 +135,8 @@ void net_sched_common_clear(struct net_scheduler_s *sched)
     net_buffer_pool_refdec(sched->small_pool);
   if (sched->large_pool)
     net_buffer_pool_refdec(sched->large_pool);
+  if (sched->medium_pool)
+    net_buffer_pool_refdec(sched->medium_pool);
   if (sched->jumbo_pool)
     net_buffer_pool_refdec(sched->jumbo_pool);
   pthread_mutex_destroy(&sched->timer_lock);
@@ -814,6 +821,12 @@ struct net_buffer_pool_s *net_scheduler_large_pool(struct net_scheduler_s *sched
   return sched->large_pool;
 }
 
+struct net_buffer_pool_s *net_scheduler_medium_pool(struct net_scheduler_s *sched)
+{
+  g_return_val_if_fail(sched != NULL, NULL);
+  return sched->medium_pool;
+}
+
 struct net_buffer_pool_s *net_scheduler_jumbo_pool(struct net_scheduler_s *sched)
 {
   g_return_val_if_fail(sched != NULL, NULL);
@@ -837,6 +850,14 @@ struct net_buffer_s *net_scheduler_buffer_alloc(struct net_scheduler_s *sched,
     }
   if (need <= net_buffer_pool_buffer_size(sched->large_pool))
     return net_buffer_alloc(sched->large_pool, headroom);
+  if (need <= NET_SCHEDULER_MEDIUM_SIZE
+      && need > net_buffer_pool_buffer_size(sched->large_pool))
+    {
+      /* A medium request falls back to a jumbo buffer too. */
+      struct net_buffer_s *buf = net_buffer_alloc(sched->medium_pool, headroom);
+      if (buf)
+        return buf;
+    }
   if (need <= NET_SCHEDULER_JUMBO_SIZE)
     return net_buffer_alloc(sched->jumbo_pool, headroom);
   return NULL;

@@ -176,6 +176,7 @@ struct net_scheduler_s
 
   struct net_buffer_pool_s *small_pool;
   struct net_buffer_pool_s *large_pool;
+  struct net_buffer_pool_s *medium_pool;
   struct net_buffer_pool_s *jumbo_pool;
 };
 

@@ -74,7 +74,8 @@ for mode in none csum tso tso-slow none-slow; do
   tx_csum=$(counter tap_tx_csum_offload)
   bad=$(( $(counter tap_rx_bad_vnet_hdr) + $(counter tap_tx_bad_offload) ))
   hits=$(counter fastpath_hits)
-  echo "   rx_gso=$rx_gso tx_gso=$tx_gso rx_csum=$rx_csum tx_csum=$tx_csum bad=$bad fast=$hits"
+  echo "   rx_gso=$rx_gso (copied to medium buffers: $(counter tap_rx_copied)) tx_gso=$tx_gso" \
+    "rx_csum=$rx_csum tx_csum=$tx_csum bad=$bad fast=$hits"
   [ "$bad" = 0 ] || fail "virtio-net headers refused ($offload)"
   if [ -n "$fastpath" ]; then
     [ "$hits" = 0 ] || fail "fast path taken while off"

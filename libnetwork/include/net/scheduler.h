@@ -61,12 +61,17 @@ struct net_scheduler_options_s
   size_t small_buffers;
   size_t large_buffers;       /**< see small_buffers */
   size_t large_buffer_size;   /**< see small_buffers */
+  /** Medium buffers (NET_SCHEDULER_MEDIUM_SIZE bytes: super-segments of
+      a few MSS) at most (0 = 2048). */
+  size_t medium_buffers;
   /** Jumbo buffers (NET_SCHEDULER_JUMBO_SIZE bytes: offloaded
       super-segments, reassembled datagrams) at most (0 = 512); like every
       pool, memory is only taken when a buffer is first needed. */
   size_t jumbo_buffers;
 };
 
+/** Bytes of a medium buffer: 16 KiB of packet with its headers. */
+#define NET_SCHEDULER_MEDIUM_SIZE (16384 + 512)
 /** Bytes of a jumbo buffer: a 64 KiB datagram with its link headers. */
 #define NET_SCHEDULER_JUMBO_SIZE (65536 + 512)
 
@@ -200,6 +205,10 @@ struct net_buffer_pool_s *net_scheduler_small_pool(struct net_scheduler_s *sched
     as net_scheduler_small_pool(). */
 struct net_buffer_pool_s *net_scheduler_large_pool(struct net_scheduler_s *sched);
 
+/** The scheduler's pool of medium buffers (NET_SCHEDULER_MEDIUM_SIZE
+    bytes); same rules as net_scheduler_small_pool(). */
+struct net_buffer_pool_s *net_scheduler_medium_pool(struct net_scheduler_s *sched);
+
 /** The scheduler's pool of jumbo buffers (NET_SCHEDULER_JUMBO_SIZE bytes:
     super-segments of offloading devices); same rules as
     net_scheduler_small_pool(). */
@@ -207,7 +216,7 @@ struct net_buffer_pool_s *net_scheduler_jumbo_pool(struct net_scheduler_s *sched
 
 /**
  * Allocate a buffer able to hold @p headroom + @p size bytes from the
- * smallest pool that fits, small, large or jumbo (a small request falls
+ * smallest pool that fits, small, large, medium or jumbo (a small request falls
  * back to the large pool when the small one is exhausted), with begin =
  * end = headroom.  The
  * caller owns the one reference.  Any thread.
