@@ -5,9 +5,10 @@
 # (direct, offload, slow).
 #   bench/callgrind-pps.sh MODE [N] [VARIANT...]     (from the build directory)
 #   MODE: link (pair + Ethernet), udp (+ IPv4 + UDP), tcp (+ IPv4 + TCP,
-#         N full-sized segments of one connection, ACKs included)
+#         N full-sized segments of one connection, ACKs included), rr (N
+#         1-byte transactions with a TCP echo, both stacks)
 set -eu
-mode=${1:?usage: callgrind-pps.sh link|udp|tcp [N] [VARIANT...]}
+mode=${1:?usage: callgrind-pps.sh link|udp|tcp|rr [N] [VARIANT...]}
 shift
 n=20000
 case ${1:-} in
