@@ -11,7 +11,10 @@
  *         ethernet -> ipv4 -> udp;
  *   tcp   an application on A streams to an application on B over one
  *         connection: ethernet -> ipv4 -> tcp -> session -> app, with the
- *         ACKs going back the same way.
+ *         ACKs going back the same way;
+ *   rr    1-byte ping-pong between an application on A and the TCP echo
+ *         of B (Nagle off): what one transaction costs both stacks, the
+ *         processing part of a round-trip latency.
  *
  *   bench_pps                      every mode and variant, each against
  *                                  the link baseline of the same run
@@ -21,7 +24,8 @@
  * Variants: "direct" (the loop scheduler's direct dispatch), "offload"
  * (the pair announces checksum and TCP segmentation offloads: TCP sends
  * 64 KiB super-segments with the checksum left undone, as to a virtual
- * machine's NIC).  Figures
+ * machine's NIC), "slow" (the Ethernet layers without their fast path:
+ * every segment climbs ethernet -> ipv4 -> tcp -> session).  Figures
  * are medians of several runs; the clock is the wall clock, the
  * scheduler's virtual clock only drives the protocol timers.  With
  * BENCH_STATS set in the environment, a single run prints the non-zero
@@ -33,6 +37,7 @@
 #include <net/layer/ethernet.h>
 #include <net/layer/inet.h>
 #include <net/layer/tcp.h>
+#include <net/layer/tcp_echo.h>
 #include <net/scheduler.h>
 #include <net/task.h>
 #include <glib.h>
@@ -50,12 +55,13 @@
 #define GEN_BURST 32
 #define OP_KICK (NET_OP_LAYER_BASE + 0x7f00)
 
-enum mode_e { MODE_LINK, MODE_UDP, MODE_TCP };
+enum mode_e { MODE_LINK, MODE_UDP, MODE_TCP, MODE_RR };
 
 struct variant_s
 {
   bool direct;
   bool offload;
+  bool slow;      /* no fast path: every frame through the layer tree */
 };
 
 /* ---- generator and sink layers ------------------------------------- */
@@ -67,6 +73,7 @@ struct gen_s
   uint64_t left;          /* packets (link, udp) or bytes (tcp) to send */
   uint8_t peer_mac[NET_MAC_LEN];
   bool shut;
+  uint64_t done;          /* rr: transactions completed */
 };
 
 struct sink_s
@@ -156,9 +163,33 @@ static void gen_stream(struct gen_s *g)
     }
 }
 
+/* RR: one byte out; the next goes when the echo is back. */
+static void gen_ping(struct gen_s *g)
+{
+  struct net_layer_s *session = g->layer.parent;
+  if (!session || g->left == 0)
+    return;
+  struct net_buffer_s *buf = payload(&g->layer, 1);
+  if (buf && net_tcp_send(&g->layer, session, buf) == 0)
+    g->left--;
+  else if (buf)
+    net_buffer_refdec(buf);
+}
+
 static void gen_task_handle(struct net_layer_s *layer, struct net_task_s *task)
 {
   struct gen_s *g = net_container_of(layer, struct gen_s, layer);
+  if (g->mode == MODE_RR && task->type == NET_TASK_INBOUND)
+    {
+      bool echoed = task->packet.buffer && net_buffer_len(task->packet.buffer);
+      net_task_destroy(task);
+      if (echoed)
+        {
+          g->done++;
+          gen_ping(g);
+        }
+      return;
+    }
   bool go = task->type == NET_TASK_NOTIFICATION
             && (task->notification.opcode == OP_KICK
                 || task->notification.opcode == NET_TCP_EV_CONNECTED
@@ -168,6 +199,8 @@ static void gen_task_handle(struct net_layer_s *layer, struct net_task_s *task)
     return;
   if (g->mode == MODE_TCP)
     gen_stream(g);
+  else if (g->mode == MODE_RR)
+    gen_ping(g);
   else
     gen_burst(g);
 }
@@ -253,10 +286,12 @@ struct bench_s
   struct net_layer_s *session;
 };
 
-static void stack_init(struct bench_s *b, int i, struct net_device_s *dev)
+static void stack_init(struct bench_s *b, int i, struct net_device_s *dev,
+                       const struct variant_s *v)
 {
   struct stack_s *st = &b->st[i];
-  struct net_ethernet_params_s ep = { .mac = { 0x02, 0, 0, 0, 0, (uint8_t)(i + 1) } };
+  struct net_ethernet_params_s ep = { .mac = { 0x02, 0, 0, 0, 0, (uint8_t)(i + 1) },
+                                      .no_fastpath = v->slow };
   struct net_inet_config_s ic = { .arp.no_gratuitous = true };
   ic.ipv4.addrs[0].addr = i ? ADDR_B : ADDR_A;
   ic.ipv4.addrs[0].prefix_len = 24;
@@ -313,8 +348,8 @@ static void bench_setup(struct bench_s *b, enum mode_e mode, uint64_t n,
       fprintf(stderr, "bench_pps: cannot create the scheduler or the pair\n");
       exit(1);
     }
-  stack_init(b, 0, da);
-  stack_init(b, 1, db);
+  stack_init(b, 0, da, v);
+  stack_init(b, 1, db, v);
   b->gen = gen_new(b->sched, mode, n);
   int err = 0;
   if (mode == MODE_LINK)
@@ -334,6 +369,8 @@ static void bench_setup(struct bench_s *b, enum mode_e mode, uint64_t n,
       if (!err)
         err = net_layer_bind(b->st[1].inet.udp, &port, &b->sink->layer);
     }
+  else if (mode == MODE_RR)
+    err = net_tcp_echo_listen(b->st[1].tcp, BENCH_PORT, NULL, &b->listener);
   else
     {
       struct net_tcp_listen_params_s lp = { .local = { 0, BENCH_PORT } };
@@ -381,6 +418,8 @@ static bool bench_done(const struct bench_s *b, enum mode_e mode, uint64_t n)
 {
   if (mode == MODE_TCP)
     return b->tcp_sink && b->tcp_sink->bytes >= n;
+  if (mode == MODE_RR)
+    return b->gen->done >= n;
   return b->sink->packets >= n;
 }
 
@@ -413,11 +452,17 @@ static struct result_s bench_run(enum mode_e mode, uint64_t n,
   struct result_s r = { 0 };
   uint64_t target = n;
   bench_setup(&b, mode, n, v);
-  if (mode == MODE_TCP)
+  if (mode == MODE_TCP || mode == MODE_RR)
     {
+      struct net_tcp_session_options_s opt;
+      struct net_tcp_config_s cfg;
+      net_tcp_get_config(b.st[0].tcp, &cfg);
+      opt = cfg.session;
+      opt.nodelay = mode == MODE_RR;
       struct net_tcp_connect_params_s cp = {
         .remote = { ADDR_B, BENCH_PORT },
         .app = &b.gen->layer,
+        .options = &opt,
       };
       /* The application's context (its MTU is the MSS) is known once
          bound: size the stream in segments of that MSS. */
@@ -427,12 +472,13 @@ static struct result_s bench_run(enum mode_e mode, uint64_t n,
           fprintf(stderr, "bench_pps: connect: %s\n", g_strerror(-err));
           exit(1);
         }
-      target = n * b.gen->layer.context.mtu;
+      if (mode == MODE_TCP)
+        target = n * b.gen->layer.context.mtu;
       b.gen->left = target;
     }
   uint64_t frames0 = wire_frames(&b);
   double t0 = g_get_monotonic_time() / 1e6;
-  if (mode != MODE_TCP)
+  if (mode == MODE_LINK || mode == MODE_UDP)
     gen_kick(b.gen);
   for (unsigned i = 0; i < 1000000 && !bench_done(&b, mode, target); i++)
     net_scheduler_run_for(b.sched, NET_NSEC_PER_MSEC);
@@ -443,6 +489,11 @@ static struct result_s bench_run(enum mode_e mode, uint64_t n,
       r.bytes = b.tcp_sink ? b.tcp_sink->bytes : 0;
       r.packets = n;
     }
+  else if (mode == MODE_RR)
+    {
+      r.packets = b.gen->done;
+      r.bytes = b.gen->done;
+    }
   else
     {
       r.packets = b.sink->packets;
@@ -450,7 +501,8 @@ static struct result_s bench_run(enum mode_e mode, uint64_t n,
     }
   if (!bench_done(&b, mode, target))
     fprintf(stderr, "bench_pps: run did not complete (%llu of %llu)\n",
-            (unsigned long long)(mode == MODE_TCP ? r.bytes : r.packets),
+            (unsigned long long)(mode == MODE_TCP ? r.bytes
+                                 : mode == MODE_RR ? b.gen->done : r.packets),
             (unsigned long long)target);
   if (getenv("BENCH_STATS"))
     for (int i = 0; i < 2; i++)
@@ -485,7 +537,7 @@ static struct result_s bench_median(enum mode_e mode, uint64_t n,
   return rs[0];
 }
 
-static const char *const mode_names[] = { "link", "udp", "tcp" };
+static const char *const mode_names[] = { "link", "udp", "tcp", "rr" };
 
 static bool parse_variant(const char *s, struct variant_s *v)
 {
@@ -493,6 +545,8 @@ static bool parse_variant(const char *s, struct variant_s *v)
     v->direct = true;
   else if (strcmp(s, "offload") == 0)
     v->offload = true;
+  else if (strcmp(s, "slow") == 0)
+    v->slow = true;
   else
     return false;
   return true;
@@ -514,7 +568,7 @@ int main(int argc, char **argv)
     {
       struct variant_s v = { 0 };
       int mode = -1;
-      for (int i = 0; i < 3; i++)
+      for (int i = 0; i < 4; i++)
         if (strcmp(argv[1], mode_names[i]) == 0)
           mode = i;
       for (int i = 3; i < argc; i++)
@@ -522,7 +576,7 @@ int main(int argc, char **argv)
           mode = -1;
       if (mode < 0)
         {
-          fprintf(stderr, "usage: bench_pps [link|udp|tcp N [direct] [offload]]\n");
+          fprintf(stderr, "usage: bench_pps [link|udp|tcp|rr N [direct] [offload] [slow]]\n");
           return 64;
         }
       struct result_s r = bench_run((enum mode_e)mode, strtoull(argv[2], NULL, 10), &v);
@@ -540,9 +594,13 @@ int main(int argc, char **argv)
     { "udp", MODE_UDP, { 0 } },
     { "udp direct", MODE_UDP, { .direct = true } },
     { "tcp", MODE_TCP, { 0 } },
+    { "tcp slow path", MODE_TCP, { .slow = true } },
     { "tcp direct", MODE_TCP, { .direct = true } },
     { "tcp offload", MODE_TCP, { .offload = true } },
     { "tcp offload direct", MODE_TCP, { .direct = true, .offload = true } },
+    { "rr", MODE_RR, { 0 } },
+    { "rr slow path", MODE_RR, { .slow = true } },
+    { "rr direct", MODE_RR, { .direct = true } },
   };
   struct variant_s none = { 0 };
   struct result_s link = bench_median(MODE_LINK, n, &none, runs);

@@ -2,12 +2,13 @@
 # Instructions per packet through the stack, measured with callgrind: two
 # runs of bench_pps with N and 2N packets, so that setup and teardown
 # cancel out in the difference.  Extra arguments are bench_pps variants
-# (direct, offload).
+# (direct, offload, slow).
 #   bench/callgrind-pps.sh MODE [N] [VARIANT...]     (from the build directory)
 #   MODE: link (pair + Ethernet), udp (+ IPv4 + UDP), tcp (+ IPv4 + TCP,
-#         N full-sized segments of one connection, ACKs included)
+#         N full-sized segments of one connection, ACKs included), rr (N
+#         1-byte transactions with a TCP echo, both stacks)
 set -eu
-mode=${1:?usage: callgrind-pps.sh link|udp|tcp [N] [VARIANT...]}
+mode=${1:?usage: callgrind-pps.sh link|udp|tcp|rr [N] [VARIANT...]}
 shift
 n=20000
 case ${1:-} in

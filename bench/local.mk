@@ -23,3 +23,11 @@ TESTS += tests/perf/test_offload tests/perf/tap_offload.sh
 dist_check_SCRIPTS += tests/perf/tap_offload.sh
 tests_perf_test_offload_CFLAGS = $(NET_TEST_CFLAGS)
 tests_perf_test_offload_LDADD = $(NET_TEST_LIBS)
+
+# The fast path: flow requests and the classifier the Ethernet layer hosts.
+libnetwork_la_SOURCES += layers/flow.c layers/flow_table.h
+netlayerinclude_HEADERS += layers/include/net/layer/flow.h
+check_PROGRAMS += tests/perf/test_fastpath
+TESTS += tests/perf/test_fastpath
+tests_perf_test_fastpath_CFLAGS = $(NET_TEST_CFLAGS)
+tests_perf_test_fastpath_LDADD = $(NET_TEST_LIBS)

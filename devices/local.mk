@@ -19,7 +19,7 @@ netdevinclude_HEADERS += \
 	devices/include/net/dev/tap.h
 
 bin_PROGRAMS += examples/netdump
-examples_netdump_SOURCES = examples/netdump.c
+examples_netdump_SOURCES = examples/netdump.c $(EXAMPLE_UTIL_SOURCES)
 examples_netdump_LDADD = libnetwork.la $(GLIB_LIBS) -lpthread
 man_MANS += doc/netdump.1
 EXTRA_DIST += doc/netdump.1 doc/devices.md

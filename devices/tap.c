@@ -45,7 +45,7 @@ enum tap_stat_e
   TAP_RX_READS, TAP_RX_BATCHES, TAP_RX_NO_BUFFER, TAP_RX_TRUNCATED,
   TAP_RX_ERRORS, TAP_TX_ERRORS,
   TAP_RX_GSO, TAP_RX_CSUM_OFFLOAD, TAP_RX_BAD_VNET_HDR,
-  TAP_TX_GSO, TAP_TX_CSUM_OFFLOAD, TAP_TX_BAD_OFFLOAD,
+  TAP_TX_GSO, TAP_TX_CSUM_OFFLOAD, TAP_TX_BAD_OFFLOAD, TAP_RX_COPIED,
   TAP_STAT_COUNT
 };
 
@@ -53,7 +53,7 @@ static const char *const tap_stat_names[TAP_STAT_COUNT] = {
   "tap_rx_reads", "tap_rx_batches", "tap_rx_no_buffer", "tap_rx_truncated",
   "tap_rx_errors", "tap_tx_errors",
   "tap_rx_gso", "tap_rx_csum_offload", "tap_rx_bad_vnet_hdr",
-  "tap_tx_gso", "tap_tx_csum_offload", "tap_tx_bad_offload",
+  "tap_tx_gso", "tap_tx_csum_offload", "tap_tx_bad_offload", "tap_rx_copied",
 };
 
 struct tap_s
@@ -198,15 +198,39 @@ static struct net_buffer_s *tap_read_frame(struct tap_s *t,
                   ? TAP_RX_NO_BUFFER : TAP_RX_TRUNCATED);
       return NULL;
     }
+  struct net_buffer_s *medium = NULL;
   if (len > room)
+    medium = net_buffer_alloc(net_scheduler_medium_pool(t->dev.scheduler),
+                              buf->begin);
+  if (medium && net_buffer_tailroom(medium) < len)
+    {
+      net_buffer_refdec(medium);
+      medium = NULL;
+    }
+  if (medium)
+    {
+      /* A super-frame of a few MSS (the kernel sizes them by the flow's
+         rate: many flows, small ones) does not hold a jumbo buffer, which
+         every byte it carries would be charged for downstream: the copy
+         is small, the spare stays. */
+      uint8_t *to = net_buffer_put(medium, len);
+      memcpy(to, buf->data + buf->end, room);
+      memcpy(to + room, spare->data + spare->end + room, len - room);
+      buf = medium;
+      stat_inc(t, TAP_RX_COPIED);
+    }
+  else if (len > room)
     {
       memcpy(spare->data + spare->end, buf->data + buf->end, room);
       t->spare = NULL;
       buf = spare;
+      net_buffer_put(buf, len);
     }
   else
-    net_buffer_refinc(buf);
-  net_buffer_put(buf, len);
+    {
+      net_buffer_refinc(buf);
+      net_buffer_put(buf, len);
+    }
   if (t->vnet && !tap_rx_offloads(t, buf, &vh))
     {
       stat_inc(t, TAP_RX_BAD_VNET_HDR);
@@ -469,6 +493,10 @@ static int tap_layer_create(struct net_device_s *dev, uint32_t type,
 static void tap_destroyed(struct net_device_s *dev)
 {
   struct tap_s *t = tap_of(dev);
+  /* The offloads belong to the interface and outlive us: the next user
+     of a persistent TAP may read no virtio-net header. */
+  if (t->offloads)
+    ioctl(t->fd, TUNSETOFFLOAD, 0u);
   close(t->fd);
   net_buffer_refdec(t->spare);
   g_mutex_clear(&t->lock);
@@ -595,6 +623,10 @@ int net_tap_open(struct net_scheduler_s *sched,
   t->fd = fd;
   if (ifr.ifr_flags & IFF_VNET_HDR)
     tap_negotiate(t, params->offloads);
+  else
+    /* Offloads a previous user left on the interface would hand us
+       unfinished checksums and super-frames without a header to say so. */
+    ioctl(fd, TUNSETOFFLOAD, 0u);
   g_mutex_init(&t->lock);
   t->rx_batch = params->rx_batch ? params->rx_batch : TAP_DEFAULT_BATCH;
   char ifname[IFNAMSIZ + 1] = { 0 };

@@ -69,3 +69,6 @@ examples_tcpclient_SOURCES = examples/tcpclient.c $(ECHO_CLIENT_SOURCES)
 examples_tcpclient_LDADD = libnetwork.la $(GLIB_LIBS)
 TESTS += tests/examples/tap_tcpclient.sh
 dist_check_SCRIPTS += tests/examples/tap_tcpclient.sh
+
+# What the command-line examples (tcpecho, pingable, netdump) share.
+EXAMPLE_UTIL_SOURCES = examples/example_util.c examples/example_util.h

@@ -9,8 +9,7 @@
 #include <net/layer/ethernet.h>
 #include <net/scheduler.h>
 #include <getopt.h>
-#include <pthread.h>
-#include <signal.h>
+#include "example_util.h"
 #include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -130,28 +129,6 @@ static int parse_options(int argc, char **argv, struct options_s *o)
   return 0;
 }
 
-/* SIGINT and SIGTERM are blocked in every thread and taken by this one,
-   which stops the scheduler (safe from any thread). */
-struct signals_s
-{
-  sigset_t set;
-  struct net_scheduler_s *sched;
-  atomic_bool stopping;    /* main is done: a signal only ends the thread */
-  atomic_int caught;
-};
-
-static void *signal_thread(void *arg)
-{
-  struct signals_s *s = arg;
-  int sig;
-  if (sigwait(&s->set, &sig) == 0 && !atomic_load(&s->stopping))
-    {
-      atomic_store(&s->caught, sig);
-      net_scheduler_quit(s->sched);
-    }
-  return NULL;
-}
-
 static void dumper_done(void *delegate, struct net_layer_s *dumper)
 {
   net_scheduler_quit(delegate);
@@ -178,15 +155,12 @@ int main(int argc, char **argv)
   if (err)
     return err;
 
-  struct signals_s sig = { 0 };
-  sigemptyset(&sig.set);
-  sigaddset(&sig.set, SIGINT);
-  sigaddset(&sig.set, SIGTERM);
-  pthread_sigmask(SIG_BLOCK, &sig.set, NULL);
+  struct example_signals_s sig = { 0 };
+  example_signals_block(&sig);
 
-  sig.sched = o.threaded ? net_scheduler_threaded_create(NULL)
+  struct net_scheduler_s *sched = o.threaded ? net_scheduler_threaded_create(NULL)
                          : net_scheduler_loop_create(NULL, NULL);
-  if (!sig.sched)
+  if (!sched)
     {
       fprintf(stderr, "netdump: cannot create the scheduler\n");
       return EXIT_FAILURE;
@@ -199,7 +173,7 @@ int main(int argc, char **argv)
   struct net_device_s *tap = NULL;
   struct net_layer_s *eth = NULL, *dumper = NULL;
   int status = EXIT_FAILURE;
-  err = net_tap_open(sig.sched, &tp, &tap);
+  err = net_tap_open(sched, &tp, &tap);
   if (err < 0)
     {
       fprintf(stderr, "netdump: cannot open TAP %s: %s\n", o.interface,
@@ -221,7 +195,7 @@ int main(int argc, char **argv)
     .pcap_flush = true,
     .max_packets = o.count,
   };
-  err = net_dumper_create(sig.sched, &dp, sig.sched, &dumper_delegate, &dumper);
+  err = net_dumper_create(sched, &dp, sched, &dumper_delegate, &dumper);
   if (err < 0)
     {
       fprintf(stderr, "netdump: cannot write %s: %s\n", o.pcap ? o.pcap : "",
@@ -236,20 +210,15 @@ int main(int argc, char **argv)
       goto out;
     }
 
-  pthread_t sig_thread;
-  if (pthread_create(&sig_thread, NULL, signal_thread, &sig) != 0)
+  if (example_signals_start(&sig, sched) < 0)
     {
       fprintf(stderr, "netdump: cannot start the signal thread\n");
       goto out;
     }
   fprintf(stderr, "netdump: listening on %s, link-type EN10MB (Ethernet), "
           "%s scheduler\n", net_tap_name(tap), o.threaded ? "threaded" : "loop");
-  net_scheduler_run(sig.sched);
-  /* Wake the signal thread with a signal of its own (cancelling a thread
-     in sigwait() trips sanitizers). */
-  atomic_store(&sig.stopping, true);
-  pthread_kill(sig_thread, SIGTERM);
-  pthread_join(sig_thread, NULL);
+  net_scheduler_run(sched);
+  int caught = example_signals_stop(&sig);
 
   fflush(stdout);
   fprintf(stderr, "\n%llu packets captured\n"
@@ -259,7 +228,6 @@ int main(int argc, char **argv)
           (unsigned long long)stat_of(eth, "rx_frames"),
           (unsigned long long)(stat_of(eth, "tap_rx_no_buffer")
                                + stat_of(eth, "mirror_dropped")));
-  int caught = atomic_load(&sig.caught);
   if (caught)
     fprintf(stderr, "netdump: stopped by %s\n", strsignal(caught));
   status = EXIT_SUCCESS;
@@ -276,6 +244,6 @@ out:
     net_device_refdec(tap);
   /* Destroying the scheduler runs the layers' destroyed handlers (the TAP
      stops watching its fd, the dumper completes its pcap). */
-  net_scheduler_destroy(sig.sched);
+  net_scheduler_destroy(sched);
   return status;
 }

@@ -12,8 +12,7 @@
 #include <net/layer/inet.h>
 #include <net/scheduler.h>
 #include <getopt.h>
-#include <pthread.h>
-#include <signal.h>
+#include "example_util.h"
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -63,20 +62,9 @@ static int parse_options(int argc, char **argv, struct options_s *o)
         o->interface = optarg;
         break;
       case 'a':
-        {
-          uint32_t addr;
-          unsigned len;
-          if (o->ipv4.addr_count == NET_IPV4_MAX_ADDRS
-              || net_ipv4_parse(optarg, &addr, &len) < 0 || !strchr(optarg, '/'))
-            {
-              fprintf(stderr, "pingable: invalid address '%s' (A.B.C.D/N)\n", optarg);
-              return 2;
-            }
-          o->ipv4.addrs[o->ipv4.addr_count].addr = addr;
-          o->ipv4.addrs[o->ipv4.addr_count].prefix_len = (uint8_t)len;
-          o->ipv4.addr_count++;
-          break;
-        }
+        if (example_parse_addr("pingable", optarg, &o->ipv4) < 0)
+          return 2;
+        break;
       case 'g':
         if (net_ipv4_parse(optarg, &o->ipv4.gateway, NULL) < 0)
           {
@@ -120,40 +108,6 @@ static int parse_options(int argc, char **argv, struct options_s *o)
   return 0;
 }
 
-/* SIGINT and SIGTERM are blocked in every thread and taken by this one,
-   which stops the scheduler (safe from any thread).  SIGUSR1 only ends
-   the thread: main sends it instead of cancelling the thread, which
-   sanitizers' thread teardown does not survive. */
-struct signals_s
-{
-  sigset_t set;
-  struct net_scheduler_s *sched;
-  int caught;
-};
-
-static void *signal_thread(void *arg)
-{
-  struct signals_s *s = arg;
-  int sig;
-  if (sigwait(&s->set, &sig) == 0 && sig != SIGUSR1)
-    {
-      s->caught = sig;
-      net_scheduler_quit(s->sched);
-    }
-  return NULL;
-}
-
-/* Print the non-zero counters of @p layer as "type.name value". */
-static void print_stats(struct net_layer_s *layer)
-{
-  struct net_stat_s stats[128];
-  size_t n = net_layer_stats(layer, stats, G_N_ELEMENTS(stats));
-  for (size_t i = 0; i < n && i < G_N_ELEMENTS(stats); i++)
-    if (stats[i].value)
-      fprintf(stderr, "  %s.%s %llu\n", net_layer_type_name(layer), stats[i].name,
-              (unsigned long long)stats[i].value);
-}
-
 int main(int argc, char **argv)
 {
   struct options_s o = { 0 };
@@ -161,16 +115,12 @@ int main(int argc, char **argv)
   if (err)
     return err;
 
-  struct signals_s sig = { 0 };
-  sigemptyset(&sig.set);
-  sigaddset(&sig.set, SIGINT);
-  sigaddset(&sig.set, SIGTERM);
-  sigaddset(&sig.set, SIGUSR1);
-  pthread_sigmask(SIG_BLOCK, &sig.set, NULL);
+  struct example_signals_s sig = { 0 };
+  example_signals_block(&sig);
 
-  sig.sched = o.threaded ? net_scheduler_threaded_create(NULL)
+  struct net_scheduler_s *sched = o.threaded ? net_scheduler_threaded_create(NULL)
                          : net_scheduler_loop_create(NULL, NULL);
-  if (!sig.sched)
+  if (!sched)
     {
       fprintf(stderr, "pingable: cannot create the scheduler\n");
       return EXIT_FAILURE;
@@ -184,7 +134,7 @@ int main(int argc, char **argv)
   struct net_layer_s *eth = NULL, *echo = NULL;
   struct net_inet_s inet = { 0 };
   int status = EXIT_FAILURE;
-  err = net_tap_open(sig.sched, &tp, &tap);
+  err = net_tap_open(sched, &tp, &tap);
   if (err < 0)
     {
       fprintf(stderr, "pingable: cannot open TAP %s: %s\n", o.interface,
@@ -205,7 +155,7 @@ int main(int argc, char **argv)
       goto out;
     }
   struct net_udp_bind_s port7 = { .local_port = 7 };
-  err = net_udp_echo_create(sig.sched, &echo);
+  err = net_udp_echo_create(sched, &echo);
   if (!err)
     err = net_layer_bind(inet.udp, &port7, echo);
   if (err < 0)
@@ -214,8 +164,7 @@ int main(int argc, char **argv)
       goto out;
     }
 
-  pthread_t sig_thread;
-  if (pthread_create(&sig_thread, NULL, signal_thread, &sig) != 0)
+  if (example_signals_start(&sig, sched) < 0)
     {
       fprintf(stderr, "pingable: cannot start the signal thread\n");
       goto out;
@@ -224,22 +173,21 @@ int main(int argc, char **argv)
   fprintf(stderr, "pingable: %s on %s, %s scheduler\n",
           net_ipv4_format(o.ipv4.addrs[0].addr, text), net_tap_name(tap),
           o.threaded ? "threaded" : "loop");
-  net_scheduler_run(sig.sched);
-  pthread_kill(sig_thread, SIGUSR1);   /* no-op if it already returned */
-  pthread_join(sig_thread, NULL);
+  net_scheduler_run(sched);
+  int caught = example_signals_stop(&sig);
 
   /* Counters are read in no handler: cut the suite off the link and let
      every worker go idle first (the threaded workers run on after quit). */
   net_layer_unbind(eth, inet.arp);
   net_layer_unbind(eth, inet.ipv4);
-  net_scheduler_run_until_idle(sig.sched);
-  fprintf(stderr, "pingable: stopped%s%s\n", sig.caught ? " by " : "",
-          sig.caught ? strsignal(sig.caught) : "");
-  print_stats(eth);
-  print_stats(inet.arp);
-  print_stats(inet.ipv4);
-  print_stats(inet.icmp);
-  print_stats(inet.udp);
+  net_scheduler_run_until_idle(sched);
+  fprintf(stderr, "pingable: stopped%s%s\n", caught ? " by " : "",
+          caught ? strsignal(caught) : "");
+  example_print_stats(eth);
+  example_print_stats(inet.arp);
+  example_print_stats(inet.ipv4);
+  example_print_stats(inet.icmp);
+  example_print_stats(inet.udp);
   status = EXIT_SUCCESS;
 
 out:
@@ -254,6 +202,6 @@ out:
   if (tap)
     net_device_refdec(tap);
   /* Destroying the scheduler runs the layers' destruction. */
-  net_scheduler_destroy(sig.sched);
+  net_scheduler_destroy(sched);
   return status;
 }

@@ -17,9 +17,8 @@
 #include <net/layer/tcp.h>
 #include <net/layer/tcp_echo.h>
 #include <net/scheduler.h>
+#include "example_util.h"
 #include <getopt.h>
-#include <pthread.h>
-#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -29,7 +28,7 @@ static void usage(FILE *out)
   fputs("Usage: tcpecho -i TAPNAME --addr A.B.C.D/N [--gateway A.B.C.D]\n"
         "               [--port PORT] [--scheduler loop|threaded] [--workers N]\n"
         "               [--dump] [--pcap FILE] [--create] [--offload none|csum|tso]\n"
-        "               [--window KIB]\n"
+        "               [--window KIB] [--no-fastpath] [--direct]\n"
         "Echo TCP and UDP on a port of a TAP interface; answer ARP and ping.\n"
         "\n"
         "  -i, --interface=NAME   TAP interface to attach to (required)\n"
@@ -45,6 +44,11 @@ static void usage(FILE *out)
         "                         or tso (checksums and TCP segmentation, default)\n"
         "      --window=KIB       receive window and send buffer of each connection\n"
         "                         (default: the TCP layer's, 256 and 512 KiB)\n"
+        "      --direct           loop scheduler: run a task's handler at once when its\n"
+        "                         layer is idle (direct dispatch, run-to-completion)\n"
+        "      --no-fastpath      every segment through ethernet, ipv4 and tcp (the\n"
+        "                         fast path hands established connections' segments\n"
+        "                         from the link to their session directly)\n"
         "  -h, --help             show this help and exit\n"
         "\n"
         "SIGINT or SIGTERM stops it; the counters go to stderr.\n"
@@ -64,6 +68,8 @@ struct options_s
   bool create;
   uint32_t offloads;
   uint32_t window;      /* receive window and send buffer, bytes (0: default) */
+  bool no_fastpath;
+  unsigned direct;      /* loop scheduler: direct dispatch depth (0: off) */
 };
 
 static int parse_options(int argc, char **argv, struct options_s *o)
@@ -80,6 +86,8 @@ static int parse_options(int argc, char **argv, struct options_s *o)
     { "create", no_argument, NULL, 'C' },
     { "offload", required_argument, NULL, 'O' },
     { "window", required_argument, NULL, 'N' },
+    { "no-fastpath", no_argument, NULL, 'F' },
+    { "direct", no_argument, NULL, 'D' },
     { "help", no_argument, NULL, 'h' },
     { NULL, 0, NULL, 0 },
   };
@@ -95,20 +103,9 @@ static int parse_options(int argc, char **argv, struct options_s *o)
         o->interface = optarg;
         break;
       case 'a':
-        {
-          uint32_t addr;
-          unsigned len;
-          if (o->ipv4.addr_count == NET_IPV4_MAX_ADDRS
-              || net_ipv4_parse(optarg, &addr, &len) < 0 || !strchr(optarg, '/'))
-            {
-              fprintf(stderr, "tcpecho: invalid address '%s' (A.B.C.D/N)\n", optarg);
-              return 2;
-            }
-          o->ipv4.addrs[o->ipv4.addr_count].addr = addr;
-          o->ipv4.addrs[o->ipv4.addr_count].prefix_len = (uint8_t)len;
-          o->ipv4.addr_count++;
-          break;
-        }
+        if (example_parse_addr("tcpecho", optarg, &o->ipv4) < 0)
+          return 2;
+        break;
       case 'g':
         if (net_ipv4_parse(optarg, &o->ipv4.gateway, NULL) < 0)
           {
@@ -159,6 +156,12 @@ static int parse_options(int argc, char **argv, struct options_s *o)
       case 'C':
         o->create = true;
         break;
+      case 'F':
+        o->no_fastpath = true;
+        break;
+      case 'D':
+        o->direct = 8;
+        break;
       case 'N':
         {
           unsigned long v = strtoul(optarg, &end, 10);
@@ -206,43 +209,6 @@ static int parse_options(int argc, char **argv, struct options_s *o)
   return 0;
 }
 
-/* SIGINT and SIGTERM are blocked in every thread and taken by this one,
-   which stops the scheduler (safe from any thread). */
-struct signals_s
-{
-  sigset_t set;
-  struct net_scheduler_s *sched;
-  atomic_bool stopping;    /* main is done: a signal only ends the thread */
-  atomic_int caught;
-};
-
-static void *signal_thread(void *arg)
-{
-  struct signals_s *s = arg;
-  int sig;
-  if (sigwait(&s->set, &sig) == 0 && !atomic_load(&s->stopping))
-    {
-      atomic_store(&s->caught, sig);
-      net_scheduler_quit(s->sched);
-    }
-  return NULL;
-}
-
-/* Print the non-zero counters of @p layer as "type.name value". */
-static void print_stats(struct net_layer_s *layer)
-{
-  struct net_stat_s stats[128];
-  size_t n;
-
-  if (!layer)
-    return;
-  n = net_layer_stats(layer, stats, G_N_ELEMENTS(stats));
-  for (size_t i = 0; i < n && i < G_N_ELEMENTS(stats); i++)
-    if (stats[i].value)
-      fprintf(stderr, "  %s.%s %llu\n", net_layer_type_name(layer), stats[i].name,
-              (unsigned long long)stats[i].value);
-}
-
 int main(int argc, char **argv)
 {
   struct options_s o = { 0 };
@@ -250,25 +216,23 @@ int main(int argc, char **argv)
   if (err)
     return err;
 
-  struct signals_s sig = { 0 };
-  sigemptyset(&sig.set);
-  sigaddset(&sig.set, SIGINT);
-  sigaddset(&sig.set, SIGTERM);
-  pthread_sigmask(SIG_BLOCK, &sig.set, NULL);
+  struct example_signals_s sig = { 0 };
+  example_signals_block(&sig);
 
   /* Room for the receive windows and send buffers of many connections;
      the pools only allocate what is used. */
   struct net_scheduler_options_s so = {
     .workers = o.workers,
+    .direct_depth = o.direct,
     .large_buffers = 32768,
     .small_buffers = 16384,
     /* TSO: each connection holds up to a dozen 64 KiB super-segments
        (receive window and send buffer). */
     .jumbo_buffers = 2048,
   };
-  sig.sched = o.threaded ? net_scheduler_threaded_create(&so)
+  struct net_scheduler_s *sched = o.threaded ? net_scheduler_threaded_create(&so)
                          : net_scheduler_loop_create(NULL, &so);
-  if (!sig.sched)
+  if (!sched)
     {
       fprintf(stderr, "tcpecho: cannot create the scheduler\n");
       return EXIT_FAILURE;
@@ -286,14 +250,15 @@ int main(int argc, char **argv)
   struct net_tcp_echo_stats_s echo_stats = { 0 };
   int status = EXIT_FAILURE;
 
-  err = net_tap_open(sig.sched, &tp, &tap);
+  err = net_tap_open(sched, &tp, &tap);
   if (err < 0)
     {
       fprintf(stderr, "tcpecho: cannot open TAP %s: %s\n", o.interface,
               net_tap_strerror(err));
       goto out;
     }
-  err = net_device_layer_create(tap, NET_LAYER_ETHERNET, NULL, NULL, NULL, &eth);
+  struct net_ethernet_params_s ep = { .no_fastpath = o.no_fastpath };
+  err = net_device_layer_create(tap, NET_LAYER_ETHERNET, &ep, NULL, NULL, &eth);
   if (err < 0)
     {
       fprintf(stderr, "tcpecho: %s: %s\n", o.interface, g_strerror(-err));
@@ -309,7 +274,7 @@ int main(int argc, char **argv)
         .pcap_flush = true,
       };
       uint16_t mirror = NET_ETHERNET_MIRROR;
-      err = net_dumper_create(sig.sched, &dp, NULL, NULL, &dumper);
+      err = net_dumper_create(sched, &dp, NULL, NULL, &dumper);
       if (!err)
         err = net_layer_bind(eth, &mirror, dumper);
       if (err < 0)
@@ -327,7 +292,7 @@ int main(int argc, char **argv)
       goto out;
     }
   struct net_udp_bind_s udp_port = { .local_port = o.port };
-  err = net_udp_echo_create(sig.sched, &udp_echo);
+  err = net_udp_echo_create(sched, &udp_echo);
   if (!err)
     err = net_layer_bind(inet.udp, &udp_port, udp_echo);
   if (err < 0)
@@ -338,7 +303,7 @@ int main(int argc, char **argv)
   uint8_t proto = NET_IPPROTO_TCP;
   struct net_tcp_config_s tcfg = { 0 };
   tcfg.session.rcv_buf = tcfg.session.snd_buf = o.window;
-  err = net_tcp_create(sig.sched, &tcfg, &tcp);
+  err = net_tcp_create(sched, &tcfg, &tcp);
   if (!err)
     err = net_layer_bind(inet.ipv4, &proto, tcp);
   if (!err)
@@ -349,8 +314,7 @@ int main(int argc, char **argv)
       goto out;
     }
 
-  pthread_t sig_thread;
-  if (pthread_create(&sig_thread, NULL, signal_thread, &sig) != 0)
+  if (example_signals_start(&sig, sched) < 0)
     {
       fprintf(stderr, "tcpecho: cannot start the signal thread\n");
       goto out;
@@ -362,28 +326,23 @@ int main(int argc, char **argv)
           net_tap_name(tap), o.threaded ? "threaded" : "loop",
           granted & NET_TAP_OFFLOAD_TSO4 ? "checksums and TSO"
           : granted & NET_TAP_OFFLOAD_CSUM ? "checksums" : "none");
-  net_scheduler_run(sig.sched);
-  /* Wake the signal thread with a signal of its own (cancelling a thread
-     in sigwait() trips sanitizers). */
-  atomic_store(&sig.stopping, true);
-  pthread_kill(sig_thread, SIGTERM);
-  pthread_join(sig_thread, NULL);
+  net_scheduler_run(sched);
+  int caught = example_signals_stop(&sig);
 
   if (dumper)
     fflush(stdout);
-  int caught = atomic_load(&sig.caught);
   fprintf(stderr, "tcpecho: stopped%s%s\n", caught ? " by " : "",
           caught ? strsignal(caught) : "");
   fprintf(stderr, "  echo.tcp_connections %llu\n  echo.tcp_bytes %llu\n",
           (unsigned long long)atomic_load(&echo_stats.connections),
           (unsigned long long)atomic_load(&echo_stats.bytes));
-  print_stats(tcp);
-  print_stats(udp_echo);
-  print_stats(eth);
-  print_stats(inet.arp);
-  print_stats(inet.ipv4);
-  print_stats(inet.icmp);
-  print_stats(inet.udp);
+  example_print_stats(tcp);
+  example_print_stats(udp_echo);
+  example_print_stats(eth);
+  example_print_stats(inet.arp);
+  example_print_stats(inet.ipv4);
+  example_print_stats(inet.icmp);
+  example_print_stats(inet.udp);
   status = EXIT_SUCCESS;
 
 out:
@@ -407,6 +366,6 @@ out:
   if (tap)
     net_device_refdec(tap);
   /* Destroying the scheduler runs the layers' destruction. */
-  net_scheduler_destroy(sig.sched);
+  net_scheduler_destroy(sched);
   return status;
 }

@@ -7,6 +7,7 @@
 #define G_LOG_DOMAIN NET_LOG_DOMAIN
 
 #include <net/layer/ethernet.h>
+#include "flow_table.h"
 #include <net/buffer.h>
 #include <net/scheduler.h>
 #include <glib.h>
@@ -25,6 +26,7 @@ enum eth_stat_e
   ETH_TX_DROP_UNBOUND, ETH_TX_DROP_NO_BUFFER, ETH_TX_DROP_BUSY,
   ETH_TX_ERRORS,
   ETH_MIRROR_FRAMES, ETH_MIRROR_DROPPED, ETH_LINK_CHANGES,
+  ETH_FASTPATH_HITS, ETH_FASTPATH_MISSES, ETH_FASTPATH_FLOWS,
   ETH_STAT_COUNT
 };
 
@@ -38,6 +40,7 @@ static const char *const eth_stat_names[ETH_STAT_COUNT] = {
   "tx_drop_unbound", "tx_drop_no_buffer", "tx_drop_busy",
   "tx_errors",
   "mirror_frames", "mirror_dropped", "link_changes",
+  "fastpath_hits", "fastpath_misses", "fastpath_flows",
 };
 
 /* Largest payload of a super-frame (NET_BUFFER_GSO_TCPV4): an IPv4
@@ -82,6 +85,7 @@ struct eth_s
   struct net_layer_s *mirrors[NET_ETHERNET_MAX_MIRRORS];
   unsigned mirror_count;
   struct mirror_pool_s *mirror_pool;
+  struct net_flow_table_s *flows;   /* fast path; NULL when off */
   /* Single writer (the layer's handler); read from any thread. */
   _Atomic uint64_t stats[ETH_STAT_COUNT];
 };
@@ -213,6 +217,30 @@ static void rx_drop(struct eth_s *e, struct net_task_s *task,
     net_buffer_refdec(frame);
 }
 
+/* Hand a received packet up to @p to, in @p task when there is one. */
+static void eth_deliver(struct eth_s *e, struct net_task_s *task,
+                        struct net_buffer_s *frame, struct net_layer_s *to,
+                        net_time_t ts, const struct net_addr_s *src,
+                        const struct net_addr_s *dst)
+{
+  if (task)
+    {
+      task->packet.src = *src;
+      task->packet.dst = *dst;
+      if (net_task_packet_forward(task, to) < 0)
+        stat_inc(e, ETH_DROP_NO_TASK);
+      return;
+    }
+  task = net_scheduler_task_alloc(e->layer.scheduler);
+  if (!task)
+    {
+      rx_drop(e, NULL, frame, ETH_DROP_NO_TASK);
+      return;
+    }
+  if (net_task_inbound_push(task, to, &e->layer, ts, src, dst, frame) < 0)
+    stat_inc(e, ETH_DROP_NO_TASK);
+}
+
 /* @p task, when not NULL, is a delivered INBOUND task holding @p frame:
    it is reused to go up, saving an allocation per frame. */
 static void eth_receive(struct eth_s *e, struct net_task_s *task,
@@ -269,6 +297,18 @@ static void eth_receive(struct eth_s *e, struct net_task_s *task,
       rx_drop(e, task, frame, ETH_DROP_LENGTH_FIELD);
       return;
     }
+  if (type == NET_ETHERTYPE_IPV4 && net_flow_table_count(e->flows))
+    {
+      struct net_addr_s fsrc, fdst;
+      struct net_layer_s *flow = net_flow_classify(e->flows, frame, &fsrc, &fdst);
+      if (flow)
+        {
+          stat_inc(e, ETH_FASTPATH_HITS);
+          eth_deliver(e, task, frame, flow, ts, &fsrc, &fdst);
+          return;
+        }
+      stat_inc(e, ETH_FASTPATH_MISSES);
+    }
   struct net_layer_s *child =
     g_hash_table_lookup(e->by_type, GUINT_TO_POINTER(type));
   if (!child)
@@ -283,23 +323,7 @@ static void eth_receive(struct eth_s *e, struct net_task_s *task,
   memcpy(dst.mac, h, NET_MAC_LEN);
   memcpy(src.mac, h + NET_MAC_LEN, NET_MAC_LEN);
   net_buffer_pull(frame, NET_ETHERNET_HEADER_LEN);
-
-  if (task)
-    {
-      task->packet.src = src;
-      task->packet.dst = dst;
-      if (net_task_packet_forward(task, child) < 0)
-        stat_inc(e, ETH_DROP_NO_TASK);
-      return;
-    }
-  task = net_scheduler_task_alloc(e->layer.scheduler);
-  if (!task)
-    {
-      rx_drop(e, NULL, frame, ETH_DROP_NO_TASK);
-      return;
-    }
-  if (net_task_inbound_push(task, child, &e->layer, ts, &src, &dst, frame) < 0)
-    stat_inc(e, ETH_DROP_NO_TASK);
+  eth_deliver(e, task, frame, child, ts, &src, &dst);
 }
 
 void net_ethernet_input(struct net_layer_s *eth, struct net_buffer_s *frame,
@@ -514,6 +538,18 @@ static void eth_task_handle(struct net_layer_s *layer, struct net_task_s *task)
           net_task_destroy(task);
           return;
         }
+      if (net_flow_task(task))
+        {
+          if (e->flows)
+            {
+              net_flow_table_request(e->flows, net_flow_task(task));
+              atomic_store_explicit(&e->stats[ETH_FASTPATH_FLOWS],
+                                    net_flow_table_count(e->flows),
+                                    memory_order_relaxed);
+            }
+          net_task_destroy(task);
+          return;
+        }
       break;
     default:
       break;
@@ -603,6 +639,7 @@ static void eth_destroyed(struct net_layer_s *layer)
   g_hash_table_destroy(e->by_type);
   g_hash_table_destroy(e->by_child);
   mirror_pool_refdec(e->mirror_pool);
+  net_flow_table_free(e->flows);
   net_device_refdec(e->dev);
   g_free(e);
 }
@@ -675,6 +712,7 @@ int net_ethernet_create(struct net_scheduler_s *sched,
   atomic_init(&e->link_up, false);
   e->by_type = g_hash_table_new(g_direct_hash, g_direct_equal);
   e->by_child = g_hash_table_new(g_direct_hash, g_direct_equal);
+  e->flows = params->no_fastpath ? NULL : net_flow_table_new();
   e->mirror_pool = g_new0(struct mirror_pool_s, 1);
   atomic_init(&e->mirror_pool->refs, 1);
   g_mutex_init(&e->mirror_pool->lock);

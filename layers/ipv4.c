@@ -5,6 +5,7 @@
 #include <config.h>
 #define G_LOG_DOMAIN "libnetwork"
 #include "ipv4_private.h"
+#include <net/layer/flow.h>
 #include <net/layer/icmp.h>
 #include <string.h>
 
@@ -373,6 +374,16 @@ static void ipv4_notification(struct ipv4_s *ip, struct net_task_s *task)
     case NET_IPV4_OP_ICMP_REQUEST:
       ipv4_request_received(ip, task);
       return;
+    case NET_FLOW_OP_REGISTER:
+    case NET_FLOW_OP_UNREGISTER:
+      /* A transport's flow asks for the fast path: towards the link. */
+      if (net_flow_task(task) && ipv4_child_protocol(ip, task->source) >= 0)
+        {
+          net_flow_forward(&ip->layer, task);
+          return;
+        }
+      ipv4_count(ip, IPV4_DROP_BAD_TASK);
+      break;
     default:
       ipv4_count(ip, IPV4_DROP_BAD_TASK);
       break;

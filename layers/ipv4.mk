@@ -65,6 +65,7 @@ endif
 
 # Example: the suite on a TAP (ping, UDP echo); see doc/ipv4.md.
 bin_PROGRAMS += examples/pingable
+examples_pingable_SOURCES = examples/pingable.c $(EXAMPLE_UTIL_SOURCES)
 examples_pingable_LDADD = libnetwork.la $(GLIB_LIBS) -lpthread
 
 # TAP tests against the kernel in a private netns (SKIP without root/tun).

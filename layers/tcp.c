@@ -6,6 +6,7 @@
 #include <config.h>
 #include "tcp_private.h"
 #include <net/buffer.h>
+#include <net/layer/flow.h>
 #include <net/task.h>
 #include <stdlib.h>
 
@@ -634,6 +635,12 @@ static void tcp_task_handle(struct net_layer_s *layer, struct net_task_s *task)
           struct net_layer_s *child = task->source;
           net_task_destroy(task);
           net_layer_unbind(layer, child);
+          return;
+        }
+      if (net_flow_task(task) && is_child(layer, task->source))
+        {
+          /* A session asks for the fast path: towards the link. */
+          net_flow_forward(layer, task);
           return;
         }
       net_task_destroy(task);

@@ -56,7 +56,7 @@ tests_tcp_test_tcp_sim_LDADD = $(NET_TEST_LIBS)
 
 # The TCP echo demo and its test against the kernel over a TAP.
 bin_PROGRAMS += examples/tcpecho
-examples_tcpecho_SOURCES = examples/tcpecho.c
+examples_tcpecho_SOURCES = examples/tcpecho.c $(EXAMPLE_UTIL_SOURCES)
 examples_tcpecho_LDADD = libnetwork.la $(GLIB_LIBS) -lpthread
 TESTS += tests/tcp/tap_tcpecho.sh
 dist_check_SCRIPTS += tests/tcp/tap_tcpecho.sh tests/tcp/tcp_check.py

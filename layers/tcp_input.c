@@ -746,10 +746,19 @@ void net_tcp_input(struct net_tcp_session_s *s, struct net_task_s *task)
   struct net_buffer_s *buf = task->packet.buffer;
   const uint8_t *p = net_buffer_data(buf);
   size_t len = net_buffer_len(buf);
+  bool fast = task->source != s->layer.parent;
 
-  /* Segments that did not come through the tcp layer (a device fast
-     path) were not verified yet. */
-  if (task->source != s->layer.parent
+  /* The fast path may still hand over a segment of the tuple after we
+     are over (our withdrawal is on its way): drop it; its retransmission
+     takes the slow path to the tcp layer. */
+  if (fast && (s->flags & NET_TCP_SF_DONE))
+    {
+      net_task_destroy(task);
+      return;
+    }
+  /* Segments that did not come through the tcp layer (the fast path)
+     were not verified yet. */
+  if (fast
       && !(buf->offload_flags & (NET_BUFFER_CSUM_VALID | NET_BUFFER_CSUM_PARTIAL))
       && !net_tcp_checksum_ok(p, len, task->packet.src.ipv4, task->packet.dst.ipv4))
     {
@@ -764,6 +773,7 @@ void net_tcp_input(struct net_tcp_session_s *s, struct net_task_s *task)
       return;
     }
   s->segs_in++;
+  net_tcp_session_flow_check(s);
 
   switch (s->state)
     {

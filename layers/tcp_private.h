@@ -344,6 +344,7 @@ enum
   NET_TCP_SF_REPLAY = 1u << 23,      /* an application bound, past events
                                         not reported to it yet */
   NET_TCP_SF_RTX_TS = 1u << 24,      /* rtx_tsval is valid */
+  NET_TCP_SF_FLOW = 1u << 25,        /* registered for the fast path */
 };
 
 struct net_tcp_session_s
@@ -481,6 +482,9 @@ void net_tcp_session_set_state(struct net_tcp_session_s *s,
                                enum net_tcp_state_e state);
 /* Handshake complete: tell the listener or the application. */
 void net_tcp_session_established(struct net_tcp_session_s *s);
+/* Fast path (net/layer/flow.h): ask for it once the connection carried
+   some traffic (a short one is not worth the registration). */
+void net_tcp_session_flow_check(struct net_tcp_session_s *s);
 /* Send-buffer room came back: WRITABLE when the application waits. */
 void net_tcp_session_space_returned(struct net_tcp_session_s *s, size_t n);
 /* Receive window room (rcv_buf minus what the application holds). */

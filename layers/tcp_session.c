@@ -6,6 +6,7 @@
 #include <config.h>
 #include "tcp_private.h"
 #include <net/buffer.h>
+#include <net/layer/flow.h>
 #include <net/task.h>
 #include <stdlib.h>
 #include <string.h>
@@ -216,6 +217,29 @@ void net_tcp_session_space_returned(struct net_tcp_session_s *s, size_t n)
     net_tcp_session_event(s, NET_TCP_EV_WRITABLE, 0, 0);
 }
 
+/* Segments a connection receives before it asks for the fast path. */
+#define FLOW_MIN_SEGS 8
+
+static void flow_key(const struct net_tcp_session_s *s, struct net_flow_key_s *k)
+{
+  *k = (struct net_flow_key_s){
+    .local_addr = s->tuple.local_addr, .remote_addr = s->tuple.remote_addr,
+    .local_port = s->tuple.local_port, .remote_port = s->tuple.remote_port,
+    .protocol = NET_IPPROTO_TCP,
+  };
+}
+
+void net_tcp_session_flow_check(struct net_tcp_session_s *s)
+{
+  if ((s->flags & (NET_TCP_SF_FLOW | NET_TCP_SF_DONE)) || s->state != NET_TCP_ESTABLISHED
+      || s->segs_in < FLOW_MIN_SEGS)
+    return;
+  struct net_flow_key_s k;
+  flow_key(s, &k);
+  if (net_flow_register(&s->layer, &k) == 0)
+    s->flags |= NET_TCP_SF_FLOW;
+}
+
 void net_tcp_session_established(struct net_tcp_session_s *s)
 {
   s->flags |= NET_TCP_SF_ESTABLISHED;
@@ -312,6 +336,15 @@ void net_tcp_session_finish(struct net_tcp_session_s *s, int err)
     return;
   s->flags |= NET_TCP_SF_DONE;
   net_tcp_session_set_state(s, NET_TCP_CLOSED);
+  if (s->flags & NET_TCP_SF_FLOW)
+    {
+      /* Before the tcp layer hears we are done (same way down, so in
+         order): a new connection on the tuple must not reach us. */
+      struct net_flow_key_s k;
+      flow_key(s, &k);
+      net_flow_unregister(&s->layer, &k);
+      s->flags &= ~NET_TCP_SF_FLOW;
+    }
   atomic_store_explicit(&s->snd_closed, true, memory_order_release);
   net_tcp_timer_stop_all(s);
   atomic_fetch_sub_explicit(&s->shared->snd_mem, (long)s->sndq.truesize,

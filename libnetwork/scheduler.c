@@ -29,6 +29,7 @@
 
 #include "scheduler_private.h"
 #include "fd_watch.h"
+#include <limits.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
@@ -93,6 +94,8 @@ int net_sched_common_init(struct net_scheduler_s *sched,
     o->large_buffer_size = 2048 + NET_DEFAULT_HEADROOM;
   if (o->large_buffer_size < NET_SMALL_BUFFER_SIZE)
     o->large_buffer_size = NET_SMALL_BUFFER_SIZE;
+  if (o->medium_buffers == 0)
+    o->medium_buffers = 2048;
   if (o->jumbo_buffers == 0)
     o->jumbo_buffers = 512;
 
@@ -107,9 +110,12 @@ int net_sched_common_init(struct net_scheduler_s *sched,
                                              o->small_buffers);
   sched->large_pool = net_buffer_pool_create("large", o->large_buffer_size,
                                              o->large_buffers);
+  sched->medium_pool = net_buffer_pool_create("medium", NET_SCHEDULER_MEDIUM_SIZE,
+                                              o->medium_buffers);
   sched->jumbo_pool = net_buffer_pool_create("jumbo", NET_SCHEDULER_JUMBO_SIZE,
                                              o->jumbo_buffers);
-  if (!sched->small_pool || !sched->large_pool || !sched->jumbo_pool)
+  if (!sched->small_pool || !sched->large_pool || !sched->medium_pool
+      || !sched->jumbo_pool)
     return -ENOMEM;
   return 0;
 }
@@ -129,6 +135,8 @@ void net_sched_common_clear(struct net_scheduler_s *sched)
     net_buffer_pool_refdec(sched->small_pool);
   if (sched->large_pool)
     net_buffer_pool_refdec(sched->large_pool);
+  if (sched->medium_pool)
+    net_buffer_pool_refdec(sched->medium_pool);
   if (sched->jumbo_pool)
     net_buffer_pool_refdec(sched->jumbo_pool);
   pthread_mutex_destroy(&sched->timer_lock);
@@ -166,6 +174,26 @@ struct net_sched_tls_s net_sched_enter(struct net_scheduler_s *sched,
 void net_sched_leave(struct net_sched_tls_s saved)
 {
   net_sched_tls = saved;
+}
+
+void net_spin_lock_contended(atomic_uint *lock)
+{
+  unsigned spins = 0;
+  do
+    while (atomic_load_explicit(lock, memory_order_relaxed))
+      if (++spins % 64 == 0)
+        sched_yield();
+#if defined(__x86_64__) || defined(__i386__)
+      else
+        __builtin_ia32_pause();
+#endif
+  while (atomic_exchange_explicit(lock, 1, memory_order_acquire));
+}
+
+int net_sched_enqueue(struct net_scheduler_s *sched, struct net_layer_s *layer)
+{
+  sched->backend->enqueue(sched, layer);
+  return 0;
 }
 
 /* --- execution ownership --------------------------------------------- */
@@ -256,9 +284,10 @@ void net_layer_set_pending(struct net_layer_s *layer, unsigned bits)
 
 /* --- delivery -------------------------------------------------------- */
 
-static inline bool net_task_is_stale(const struct net_task_s *task)
+static inline bool net_task_is_stale(const struct net_task_s *task,
+                                     const struct net_layer_s *target)
 {
-  return task->target_gen != net_layer_generation(task->target)
+  return task->target_gen != net_layer_generation(target)
          || (task->source && task->source_gen != net_layer_generation(task->source));
 }
 
@@ -269,22 +298,6 @@ net_sched_cancelled(struct net_scheduler_s *sched, struct net_task_s *task)
   net_task_destroy(task);
 }
 
-/* Deliver a task taken out of a mailbox; returns whether it reached the
-   handler (the caller counts deliveries). */
-static inline __attribute__((always_inline))
-bool net_sched_deliver(struct net_scheduler_s *sched, struct net_task_s *task,
-                       bool cancel)
-{
-  __atomic_store_n(&task->sched_state, NET_TASK_IDLE, __ATOMIC_RELAXED);
-  if (__builtin_expect(cancel || net_task_is_stale(task), 0))
-    {
-      net_sched_cancelled(sched, task);
-      return false;
-    }
-  struct net_layer_s *target = task->target;
-  target->handler->task_handle(target, task);
-  return true;
-}
 
 static inline void net_mailbox_unlink(struct net_layer_sched_s *ls,
                                       struct net_task_s *task)
@@ -292,7 +305,7 @@ static inline void net_mailbox_unlink(struct net_layer_sched_s *ls,
   if (task->prev)
     task->prev->next = task->next;
   else
-    ls->mbox_head = task->next;
+    net_mailbox_set_head(ls, task->next);
   if (task->next)
     task->next->prev = task->prev;
   else
@@ -326,8 +339,13 @@ int net_sched_task_queue_slow(struct net_task_s *task)
       net_spin_unlock(&ls->lock);
       net_sched_tls.direct_depth++;
       NET_SCHED_COUNT(sched, direct, 1);
-      if (net_sched_deliver(sched, task, false))
-        NET_SCHED_COUNT(sched, delivered, 1);
+      if (net_task_is_stale(task, target))
+        net_sched_cancelled(sched, task);
+      else
+        {
+          target->handler->task_handle(target, task);
+          NET_SCHED_COUNT(sched, delivered, 1);
+        }
       net_sched_tls.direct_depth--;
       net_layer_exec_release(target);
       return 0;
@@ -337,51 +355,105 @@ int net_sched_task_queue_slow(struct net_task_s *task)
   return 0;
 }
 
-/* End of a run: give the layer up, re-queue it if work is left, or
-   destroy it when its last reference is gone and nothing is pending. */
+/* End of a run: give the layer up (re-queued if work is left), or
+   destroy it when its last reference is gone and nothing is pending.
+   Also adds the pushes counted in the layer to the thread's counters. */
 static void net_sched_layer_run_done(struct net_scheduler_s *sched,
-                                     struct net_layer_s *layer)
+                                     struct net_layer_s *layer,
+                                     unsigned delivered)
 {
   struct net_layer_sched_s *ls = &layer->sched;
   net_spin_lock(&ls->lock);
+  unsigned pushed = net_mailbox_pushed_take(ls);
   unsigned st = atomic_load_explicit(&ls->state, memory_order_relaxed);
-  if (!ls->mbox_head && !(st & (NET_LAYER_PENDING_CONTEXT | NET_LAYER_PENDING_DANGLING))
-      && (st & NET_LAYER_PENDING_DESTROY))
+  bool destroy = !ls->mbox_head && (st & NET_LAYER_PENDING_MASK) == NET_LAYER_PENDING_DESTROY;
+  bool enqueue = false;
+  if (destroy)
+    /* Refcount is 0: no task can target the layer any more, and we
+       keep ownership while it is torn down. */
+    st &= ~NET_LAYER_PENDING_DESTROY;
+  else
     {
-      /* Refcount is 0: no task can target the layer any more, and we
-         keep ownership while it is torn down. */
-      atomic_store_explicit(&ls->state, st & ~NET_LAYER_PENDING_DESTROY,
-                            memory_order_relaxed);
-      net_spin_unlock(&ls->lock);
-      net_layer_destroy_now(layer);
-      return;
+      /* A run owns the layer without nesting (exec_depth is 0). */
+      st &= ~NET_LAYER_RUNNING;
+      enqueue = ls->mbox_head || (st & NET_LAYER_PENDING_MASK);
+      if (enqueue)
+        st |= NET_LAYER_QUEUED;
+      ls->owner = NULL;
     }
+  atomic_store_explicit(&ls->state, st, memory_order_relaxed);
   net_spin_unlock(&ls->lock);
-  net_layer_exec_release(layer);
+  if (pushed)
+    NET_SCHED_COUNT(sched, pushed, pushed);
+  if (delivered)
+    NET_SCHED_COUNT(sched, delivered, delivered);
+  if (destroy)
+    net_layer_destroy_now(layer);
+  else
+    {
+      if (enqueue)
+        sched->backend->enqueue(sched, layer);
+      net_sched_wake_waiters(sched);
+    }
 }
 
-/* Take up to @p max tasks off the head of the mailbox; spinlock held. */
-static struct net_task_s *net_mailbox_take(struct net_layer_sched_s *ls,
-                                           unsigned max, unsigned *taken)
+/* Take up to @p max tasks off the head of the mailbox; spinlock held.
+   Taken tasks are "being delivered": idle again, no longer cancellable. */
+static inline __attribute__((always_inline)) struct net_task_s *
+net_mailbox_take(struct net_layer_sched_s *ls, unsigned max, unsigned *taken)
 {
-  struct net_task_s *batch = ls->mbox_head, *t = batch, *last = NULL;
-  unsigned n = 0;
-  for (; t && n < max; n++)
+  struct net_task_s *batch = ls->mbox_head, *t = batch, *last;
+  if (!batch)
+    return NULL;
+  if (batch == ls->mbox_tail)
     {
-      __atomic_store_n(&t->sched_state, NET_TASK_BATCH, __ATOMIC_RELAXED);
+      /* A single task (a layer feeding itself): no list to cut. */
+      __atomic_store_n(&batch->sched_state, NET_TASK_IDLE, __ATOMIC_RELAXED);
+      net_mailbox_set_head(ls, NULL);
+      ls->mbox_tail = NULL;
+      *taken = 1;
+      return batch;
+    }
+  unsigned n = 0;
+  do
+    {
+      __atomic_store_n(&t->sched_state, NET_TASK_IDLE, __ATOMIC_RELAXED);
       last = t;
       t = t->next;
+      n++;
     }
-  if (!last)
-    return NULL;
+  while (t && n < max);
   last->next = NULL;
-  ls->mbox_head = t;
+  net_mailbox_set_head(ls, t);
   if (t)
     t->prev = NULL;
   else
     ls->mbox_tail = NULL;
   *taken = n;
   return batch;
+}
+
+/* A run during shutdown: every task it takes is cancelled. */
+static void __attribute__((noinline))
+net_sched_layer_run_cancel(struct net_scheduler_s *sched, struct net_layer_s *layer,
+                           struct net_task_s *batch)
+{
+  struct net_layer_sched_s *ls = &layer->sched;
+  unsigned taken;
+  while (batch)
+    {
+      do
+        {
+          struct net_task_s *next = batch->next;
+          net_sched_cancelled(sched, batch);
+          batch = next;
+        }
+      while (batch);
+      net_spin_lock(&ls->lock);
+      batch = net_mailbox_take(ls, UINT_MAX, &taken);
+      net_spin_unlock(&ls->lock);
+    }
+  net_sched_layer_run_done(sched, layer, 0);
 }
 
 void net_sched_layer_run(struct net_scheduler_s *sched, struct net_layer_s *layer)
@@ -413,19 +485,31 @@ void net_sched_layer_run(struct net_scheduler_s *sched, struct net_layer_s *laye
 
   if (pending)
     net_layer_apply_pending(layer, pending);
-  bool cancel = atomic_load_explicit(&sched->shutdown, memory_order_relaxed);
+  if (__builtin_expect(atomic_load_explicit(&sched->shutdown, memory_order_relaxed), 0))
+    return net_sched_layer_run_cancel(sched, layer, batch);
+  /* Counted as delivered when taken; the stale ones are taken back. */
   unsigned delivered = 0;
   while (batch)
     {
       budget -= taken;
+      delivered += taken;
       do
         {
           struct net_task_s *next = batch->next;
-          delivered += net_sched_deliver(sched, batch, cancel);
+          if (__builtin_expect(net_task_is_stale(batch, layer), 0))
+            {
+              net_sched_cancelled(sched, batch);
+              delivered--;
+            }
+          else
+            layer->handler->task_handle(layer, batch);
           batch = next;
         }
       while (batch);
-      if (budget == 0)
+      /* Nothing new: no lock round trip.  A push racing with this peek
+         finds the layer running and leaves it to run_done, which sees
+         the task and re-queues the layer. */
+      if (budget == 0 || !__atomic_load_n(&ls->mbox_head, __ATOMIC_RELAXED))
         break;
       net_spin_lock(&ls->lock);
       if (!(atomic_load_explicit(&ls->state, memory_order_relaxed)
@@ -433,9 +517,7 @@ void net_sched_layer_run(struct net_scheduler_s *sched, struct net_layer_s *laye
         batch = net_mailbox_take(ls, budget, &taken);
       net_spin_unlock(&ls->lock);
     }
-  if (delivered)
-    NET_SCHED_COUNT(sched, delivered, delivered);
-  net_sched_layer_run_done(sched, layer);
+  net_sched_layer_run_done(sched, layer, delivered);
 }
 
 /* --- timers ------------------------------------------------------------ */
@@ -625,7 +707,10 @@ bool net_scheduler_task_cancel(struct net_scheduler_s *sched,
             }
           net_mailbox_unlink(ls, task);
           __atomic_store_n(&task->sched_state, NET_TASK_IDLE, __ATOMIC_RELAXED);
+          unsigned pushed = net_mailbox_pushed_take(ls);
           net_spin_unlock(&ls->lock);
+          if (pushed)
+            NET_SCHED_COUNT(sched, pushed, pushed);
           net_sched_cancelled(sched, task);
           return true;
         }
@@ -639,10 +724,14 @@ void net_sched_layer_cancel_all(struct net_scheduler_s *sched,
   struct net_layer_sched_s *ls = &layer->sched;
   net_spin_lock(&ls->lock);
   struct net_task_s *queued = ls->mbox_head;
-  ls->mbox_head = ls->mbox_tail = NULL;
+  net_mailbox_set_head(ls, NULL);
+  ls->mbox_tail = NULL;
   for (struct net_task_s *t = queued; t; t = t->next)
     __atomic_store_n(&t->sched_state, NET_TASK_IDLE, __ATOMIC_RELAXED);
+  unsigned pushed = net_mailbox_pushed_take(ls);
   net_spin_unlock(&ls->lock);
+  if (pushed)
+    NET_SCHED_COUNT(sched, pushed, pushed);
 
   struct net_task_s *timers = NULL;
   pthread_mutex_lock(&sched->timer_lock);
@@ -732,6 +821,12 @@ struct net_buffer_pool_s *net_scheduler_large_pool(struct net_scheduler_s *sched
   return sched->large_pool;
 }
 
+struct net_buffer_pool_s *net_scheduler_medium_pool(struct net_scheduler_s *sched)
+{
+  g_return_val_if_fail(sched != NULL, NULL);
+  return sched->medium_pool;
+}
+
 struct net_buffer_pool_s *net_scheduler_jumbo_pool(struct net_scheduler_s *sched)
 {
   g_return_val_if_fail(sched != NULL, NULL);
@@ -755,6 +850,14 @@ struct net_buffer_s *net_scheduler_buffer_alloc(struct net_scheduler_s *sched,
     }
   if (need <= net_buffer_pool_buffer_size(sched->large_pool))
     return net_buffer_alloc(sched->large_pool, headroom);
+  if (need <= NET_SCHEDULER_MEDIUM_SIZE
+      && need > net_buffer_pool_buffer_size(sched->large_pool))
+    {
+      /* A medium request falls back to a jumbo buffer too. */
+      struct net_buffer_s *buf = net_buffer_alloc(sched->medium_pool, headroom);
+      if (buf)
+        return buf;
+    }
   if (need <= NET_SCHEDULER_JUMBO_SIZE)
     return net_buffer_alloc(sched->jumbo_pool, headroom);
   return NULL;

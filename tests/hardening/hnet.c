@@ -126,7 +126,7 @@ static void hn_node_init(struct hn_net_s *n, int i, struct net_device_s *dev,
 {
   struct hn_node_s *nd = &n->node[i];
   nd->dev = dev;
-  struct net_ethernet_params_s ep = { .mtu = 0 };
+  struct net_ethernet_params_s ep = { .no_fastpath = p && p->no_fastpath };
   memcpy(ep.mac, HN_MAC[i], 6);
   ck_assert_int_eq(net_device_layer_create(dev, NET_LAYER_ETHERNET, &ep, NULL,
                                            NULL, &nd->eth), 0);

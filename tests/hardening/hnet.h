@@ -50,6 +50,7 @@ struct hn_params_s
   struct net_tcp_config_s tcp;            /* both nodes */
   struct net_inet_config_s inet;          /* addresses are set by hn */
   net_time_t delay;                       /* one-way wire latency */
+  bool no_fastpath;                       /* Ethernet layers without it */
 };
 
 void hn_net_init(struct hn_net_s *n, const struct hn_params_s *p);

@@ -1,10 +1,12 @@
 #!/bin/sh
-# TAP offloads against the Linux kernel in a private network namespace:
-# tcpecho with offloads none, csum and tso echoes 1 B, 100 KB and 10 MB
-# byte-exact and 100 concurrent connections, and its counters show the
-# virtio-net headers at work (super-frames both ways with tso, checksums
-# left to the kernel with csum and tso, neither with none).  SKIP without
-# root/tun.  NET_TEST_WRAPPER=valgrind runs tcpecho under memcheck.
+# TAP offloads and the fast path against the Linux kernel in a private
+# network namespace: tcpecho with offloads none, csum and tso, and the
+# fast path on and off, echoes 1 B, 100 KB and 10 MB byte-exact and 100
+# concurrent connections, and its counters show the virtio-net headers at
+# work (super-frames both ways with tso, checksums left to the kernel with
+# csum and tso, neither with none) and the fast path taken (or not).
+# SKIP without root/tun.  NET_TEST_WRAPPER=valgrind runs tcpecho under
+# memcheck.
 set -u
 top_srcdir=${top_srcdir:-.}
 top_builddir=${top_builddir:-.}
@@ -45,10 +47,13 @@ netns_tap_up 10.0.0.1/24
 LOG=$(mktemp)
 trap 'rm -f "$LOG"; netns_cleanup' EXIT
 
-for offload in none csum tso; do
-  echo "== offloads: $offload"
+for mode in none csum tso tso-slow none-slow; do
+  offload=${mode%-slow}
+  fastpath=
+  [ "$mode" = "$offload" ] || fastpath=--no-fastpath
+  echo "== offloads: $offload ${fastpath:-(fast path on)}"
   netns_spawn $RUN "$TCPECHO" -i "$TAP" --addr 10.0.0.2/24 --port 7 \
-    --offload "$offload" 2>"$LOG"
+    --offload "$offload" $fastpath 2>"$LOG"
   pid=$NETNS_LAST_PID
   netns_wait_for "$READY" netns_exec ping -c 1 -W 1 10.0.0.2 \
     || fail "the stack does not answer ping ($offload)"
@@ -68,8 +73,15 @@ for offload in none csum tso; do
   rx_csum=$(counter tap_rx_csum_offload)
   tx_csum=$(counter tap_tx_csum_offload)
   bad=$(( $(counter tap_rx_bad_vnet_hdr) + $(counter tap_tx_bad_offload) ))
-  echo "   rx_gso=$rx_gso tx_gso=$tx_gso rx_csum=$rx_csum tx_csum=$tx_csum bad=$bad"
+  hits=$(counter fastpath_hits)
+  echo "   rx_gso=$rx_gso (copied to medium buffers: $(counter tap_rx_copied)) tx_gso=$tx_gso" \
+    "rx_csum=$rx_csum tx_csum=$tx_csum bad=$bad fast=$hits"
   [ "$bad" = 0 ] || fail "virtio-net headers refused ($offload)"
+  if [ -n "$fastpath" ]; then
+    [ "$hits" = 0 ] || fail "fast path taken while off"
+  else
+    [ "$hits" -gt 0 ] || fail "fast path never taken"
+  fi
   case $offload in
     none)
       [ $((rx_gso + tx_gso + rx_csum + tx_csum)) = 0 ] || fail "offloads used while off"

@@ -1,7 +1,8 @@
-/* Offloads over the pair device, no root needed: two whole stacks
-   (ethernet, IPv4, TCP) on a virtual clock, a client streaming to the TCP
-   echo of the other side and checking every byte that comes back, with
-   offloads none, csum and tso, on a perfect and on a lossy wire.  A mirror
+/* Offloads and the fast path over the pair device, no root needed: two
+   whole stacks (ethernet, IPv4, TCP) on a virtual clock, a client
+   streaming to the TCP echo of the other side and checking every byte
+   that comes back, with offloads none, csum and tso, the fast path on and
+   off, on a perfect and on a lossy wire.  A mirror
    on the client's link checks what the offloads left to the "hardware":
    every frame sent with its checksum left undone is finished in software
    where its metadata says and must then verify.  Plus the Ethernet rules
@@ -202,10 +203,11 @@ struct world_s
   struct net_tcp_echo_stats_s echo_stats;
 };
 
-static void side_init(struct world_s *w, int i, struct net_device_s *dev)
+static void side_init(struct world_s *w, int i, struct net_device_s *dev, bool fast)
 {
   struct side_s *s = &w->side[i];
-  struct net_ethernet_params_s ep = { .mac = { 0x02, 0, 0, 0, 0, (uint8_t)(i + 1) } };
+  struct net_ethernet_params_s ep = { .mac = { 0x02, 0, 0, 0, 0, (uint8_t)(i + 1) },
+                                      .no_fastpath = !fast };
   struct net_inet_config_s ic = { .arp.no_gratuitous = true };
   ic.ipv4.addrs[0].addr = i ? ADDR_B : ADDR_A;
   ic.ipv4.addrs[0].prefix_len = 24;
@@ -219,7 +221,7 @@ static void side_init(struct world_s *w, int i, struct net_device_s *dev)
 }
 
 static void world_init(struct world_s *w, const struct net_pair_params_s *wire,
-                       size_t jumbo_buffers)
+                       size_t jumbo_buffers, bool fast)
 {
   memset(w, 0, sizeof(*w));
   struct net_scheduler_options_s so = { .clock = NET_CLOCK_VIRTUAL,
@@ -228,8 +230,8 @@ static void world_init(struct world_s *w, const struct net_pair_params_s *wire,
   ck_assert_ptr_nonnull(w->sched);
   struct net_device_s *a, *b;
   ck_assert_int_eq(net_pair_create(w->sched, wire, wire, &a, &b), 0);
-  side_init(w, 0, a);
-  side_init(w, 1, b);
+  side_init(w, 0, a, fast);
+  side_init(w, 1, b, fast);
   w->mirror = calloc(1, sizeof(*w->mirror));
   net_layer_init(&w->mirror->layer, &mirror_handler, w->sched, NULL, NULL);
   w->mirror->mtu = w->side[0].eth->context.mtu;
@@ -277,7 +279,7 @@ static const uint32_t offload_modes[] = {
   0, NET_OFFLOAD_CSUM, NET_OFFLOAD_CSUM | NET_OFFLOAD_TSO4,
 };
 
-static void echo_run(uint32_t offloads, bool lossy, size_t jumbo_buffers)
+static void echo_run(uint32_t offloads, bool fast, bool lossy, size_t jumbo_buffers)
 {
   struct net_pair_params_s wire = { .seed = 42, .offloads = offloads };
   if (lossy)
@@ -289,7 +291,7 @@ static void echo_run(uint32_t offloads, bool lossy, size_t jumbo_buffers)
       wire.reorder_delay = 3 * NET_NSEC_PER_MSEC;
     }
   struct world_s w;
-  world_init(&w, &wire, jumbo_buffers);
+  world_init(&w, &wire, jumbo_buffers, fast);
   ck_assert_int_eq(net_tcp_echo_listen(w.side[1].tcp, ECHO_PORT, &w.echo_stats,
                                        &w.listener), 0);
   struct client_s *c = calloc(1, sizeof(*c));
@@ -337,6 +339,13 @@ static void echo_run(uint32_t offloads, bool lossy, size_t jumbo_buffers)
       ck_assert_uint_eq(m->gso, 0);
       ck_assert_uint_eq(m->oversize, 0);
     }
+  /* Both stacks served the connection's segments directly (or not). */
+  for (int i = 0; i < 2; i++)
+    if (fast)
+      ck_assert_uint_gt(layer_stat(w.side[i].eth, "fastpath_hits"), 0);
+    else
+      ck_assert_uint_eq(layer_stat(w.side[i].eth, "fastpath_hits")
+                        + layer_stat(w.side[i].eth, "fastpath_flows"), 0);
   if (jumbo_buffers)
     {
       /* Super-segments found no buffer, smaller ones went instead, with
@@ -352,15 +361,16 @@ static void echo_run(uint32_t offloads, bool lossy, size_t jumbo_buffers)
   world_fini(&w);
 }
 
+/* _i: offload mode (_i % 3), fast path on for _i < 3. */
 START_TEST(test_echo_perfect)
 {
-  echo_run(offload_modes[_i], false, 0);
+  echo_run(offload_modes[_i % 3], _i < 3, false, 0);
 }
 END_TEST
 
 START_TEST(test_echo_lossy)
 {
-  echo_run(offload_modes[_i], true, 0);
+  echo_run(offload_modes[_i % 3], _i < 3, true, 0);
 }
 END_TEST
 
@@ -368,7 +378,7 @@ END_TEST
    on one MSS at a time, and nothing is lost for it. */
 START_TEST(test_echo_jumbo_starved)
 {
-  echo_run(NET_OFFLOAD_CSUM | NET_OFFLOAD_TSO4, false, 3);
+  echo_run(NET_OFFLOAD_CSUM | NET_OFFLOAD_TSO4, true, false, 3);
 }
 END_TEST
 
@@ -516,8 +526,8 @@ static Suite *offload_suite(void)
   Suite *s = suite_create("offload");
   TCase *tc = tcase_create("echo");
   tcase_set_timeout(tc, 300);
-  tcase_add_loop_test(tc, test_echo_perfect, 0, G_N_ELEMENTS(offload_modes));
-  tcase_add_loop_test(tc, test_echo_lossy, 0, G_N_ELEMENTS(offload_modes));
+  tcase_add_loop_test(tc, test_echo_perfect, 0, 2 * G_N_ELEMENTS(offload_modes));
+  tcase_add_loop_test(tc, test_echo_lossy, 0, 2 * G_N_ELEMENTS(offload_modes));
   tcase_add_test(tc, test_echo_jumbo_starved);
   suite_add_tcase(s, tc);
   tc = tcase_create("units");

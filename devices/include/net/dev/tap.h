@@ -28,7 +28,9 @@
  * received), tap_rx_csum_offload (checksums the kernel vouched for),
  * tap_rx_bad_vnet_hdr (headers asking for what was not negotiated:
  * dropped), tap_tx_gso, tap_tx_csum_offload (work left to the kernel),
- * tap_tx_bad_offload (offload metadata not describing the frame: dropped).
+ * tap_tx_bad_offload (offload metadata not describing the frame: dropped),
+ * tap_rx_copied (super-frames of at most 16 KiB moved out of the jumbo
+ * buffer into a medium one, net_scheduler_medium_pool()).
  */
 #ifndef NET_DEV_TAP_H_
 #define NET_DEV_TAP_H_

@@ -36,6 +36,11 @@
  * Mirror tasks in flight are bounded per layer; beyond, frames are not
  * mirrored and counted (mirror_dropped).
  *
+ * Fast path: the layer hosts the flow classifier of net/layer/flow.h
+ * (unless params->no_fastpath): flow requests reaching it from its
+ * children register flows, and a frame of a registered flow goes to the
+ * flow's layer directly instead of to the child of its ethertype.
+ *
  * Drivers: a device driver creates the layer with net_ethernet_create()
  * and a small driver vtable: transmit a frame, handle the driver's own
  * tasks (fd readiness, timers), detach when the layer goes.  Frames from
@@ -97,6 +102,9 @@ struct net_ethernet_params_s
   bool promiscuous;
   /** Deliver every multicast frame (otherwise multicast is dropped). */
   bool all_multicast;
+  /** No fast path: flow registrations (net/layer/flow.h) are ignored and
+      every frame goes through the children by ethertype. */
+  bool no_fastpath;
 };
 
 /** Which way a mirrored frame went. */
