@@ -349,11 +349,10 @@ net_task_retarget_failed(struct net_task_s *task, struct net_layer_s *target,
       /* A child pushing to its parent whose last reference just went
          (the child's parent link is weak; on the threaded scheduler the
          destruction may be waiting for this very run to end): the child
-         is about to dangle, and its tasks die as such.  From anyone else
-         it is a use after the last reference. */
-      if (source && __atomic_load_n(&source->parent, __ATOMIC_ACQUIRE) == target)
-        NET_SCHED_COUNT(target->scheduler, cancelled, 1);
-      else
+         is about to dangle, and its tasks die as such, refused (never
+         counted as pushed).  From anyone else it is a use after the last
+         reference. */
+      if (!source || __atomic_load_n(&source->parent, __ATOMIC_ACQUIRE) != target)
         g_critical("task pushed to a destroyed %s layer", net_layer_type_name(target));
       target = NULL;
     }
