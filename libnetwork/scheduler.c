@@ -790,8 +790,6 @@ struct net_fd_watch_s *net_scheduler_fd_watch(struct net_scheduler_s *sched,
   g_return_val_if_fail(layer->scheduler == sched, NULL);
   g_return_val_if_fail(fd >= 0, NULL);
   g_return_val_if_fail(events != 0, NULL);
-  if (atomic_load_explicit(&sched->shutdown, memory_order_relaxed))
-    return NULL;
   return sched->backend->fd_watch(sched, layer, fd, events);
 }
 
