@@ -357,8 +357,10 @@ int net_sched_task_queue_slow(struct net_task_s *task)
 
 /* End of a run: give the layer up (re-queued if work is left), or
    destroy it when its last reference is gone and nothing is pending.
-   Also adds the pushes counted in the layer to the thread's counters. */
-static void net_sched_layer_run_done(struct net_scheduler_s *sched,
+   Also adds the pushes counted in the layer to the thread's counters.
+   Returns whether the layer must go back on the run queue (marked
+   QUEUED: the caller hands it to the backend). */
+static bool net_sched_layer_run_done(struct net_scheduler_s *sched,
                                      struct net_layer_s *layer,
                                      unsigned delivered)
 {
@@ -390,11 +392,8 @@ static void net_sched_layer_run_done(struct net_scheduler_s *sched,
   if (destroy)
     net_layer_destroy_now(layer);
   else
-    {
-      if (enqueue)
-        sched->backend->enqueue(sched, layer);
-      net_sched_wake_waiters(sched);
-    }
+    net_sched_wake_waiters(sched);
+  return enqueue;
 }
 
 /* Take up to @p max tasks off the head of the mailbox; spinlock held.
@@ -434,7 +433,7 @@ net_mailbox_take(struct net_layer_sched_s *ls, unsigned max, unsigned *taken)
 }
 
 /* A run during shutdown: every task it takes is cancelled. */
-static void __attribute__((noinline))
+static bool __attribute__((noinline))
 net_sched_layer_run_cancel(struct net_scheduler_s *sched, struct net_layer_s *layer,
                            struct net_task_s *batch)
 {
@@ -453,10 +452,10 @@ net_sched_layer_run_cancel(struct net_scheduler_s *sched, struct net_layer_s *la
       batch = net_mailbox_take(ls, UINT_MAX, &taken);
       net_spin_unlock(&ls->lock);
     }
-  net_sched_layer_run_done(sched, layer, 0);
+  return net_sched_layer_run_done(sched, layer, 0);
 }
 
-void net_sched_layer_run(struct net_scheduler_s *sched, struct net_layer_s *layer)
+bool net_sched_layer_run(struct net_scheduler_s *sched, struct net_layer_s *layer)
 {
   struct net_layer_sched_s *ls = &layer->sched;
   net_spin_lock(&ls->lock);
@@ -467,7 +466,7 @@ void net_sched_layer_run(struct net_scheduler_s *sched, struct net_layer_s *laye
          re-queues the layer if work is left. */
       atomic_store_explicit(&ls->state, st, memory_order_relaxed);
       net_spin_unlock(&ls->lock);
-      return;
+      return false;
     }
   unsigned pending = st & (NET_LAYER_PENDING_CONTEXT | NET_LAYER_PENDING_DANGLING);
   st = (st & ~pending) | NET_LAYER_RUNNING;
@@ -517,7 +516,7 @@ void net_sched_layer_run(struct net_scheduler_s *sched, struct net_layer_s *laye
         batch = net_mailbox_take(ls, budget, &taken);
       net_spin_unlock(&ls->lock);
     }
-  net_sched_layer_run_done(sched, layer, delivered);
+  return net_sched_layer_run_done(sched, layer, delivered);
 }
 
 /* --- timers ------------------------------------------------------------ */
@@ -791,8 +790,6 @@ struct net_fd_watch_s *net_scheduler_fd_watch(struct net_scheduler_s *sched,
   g_return_val_if_fail(layer->scheduler == sched, NULL);
   g_return_val_if_fail(fd >= 0, NULL);
   g_return_val_if_fail(events != 0, NULL);
-  if (atomic_load_explicit(&sched->shutdown, memory_order_relaxed))
-    return NULL;
   return sched->backend->fd_watch(sched, layer, fd, events);
 }
 
@@ -935,7 +932,10 @@ void net_scheduler_destroy(struct net_scheduler_s *sched)
       pthread_mutex_unlock(&sched->timer_lock);
       struct net_layer_s *layer = sched->backend->dequeue(sched);
       if (layer)
-        net_sched_layer_run(sched, layer);
+        {
+          if (net_sched_layer_run(sched, layer))
+            sched->backend->enqueue(sched, layer);
+        }
       else if (!sched->backend->unwatch_leftovers(sched))
         break;
     }

@@ -271,8 +271,11 @@ void net_sched_leave(struct net_sched_tls_s saved);
 
 /* --- scheduler.c: execution ----------------------------------------- */
 
-/* Run one batch of a layer taken from the run queue (any backend thread). */
-void net_sched_layer_run(struct net_scheduler_s *sched,
+/* Run one batch of a layer taken from the run queue (any backend thread).
+   Returns true when work is left: the layer is then marked QUEUED and the
+   caller puts it back on the run queue (with its next dequeue, in one
+   critical section, when it can). */
+bool net_sched_layer_run(struct net_scheduler_s *sched,
                          struct net_layer_s *layer);
 
 /* The mailbox head is written under the layer spinlock, and also read

@@ -178,7 +178,9 @@ bool net_scheduler_task_cancel(struct net_scheduler_s *sched,
  * handler when the handle must be stored before the first notification.
  * @return a watch handle, or NULL (with a g_critical) for bad arguments
  * (@p layer on another scheduler, negative @p fd, no @p events), or NULL
- * when memory is short or the scheduler is being destroyed.
+ * when memory is short or the scheduler, being destroyed, stopped polling
+ * (a watch created by a handler while it shuts down is otherwise removed
+ * like any other: by the layer's @c destroyed).
  */
 struct net_fd_watch_s *net_scheduler_fd_watch(struct net_scheduler_s *sched,
                                               struct net_layer_s *layer,
