@@ -5,6 +5,10 @@
  *   bench_sched cycles N   only N task cycles on the loop backend, one
  *                          task in flight (for callgrind-task.sh)
  *   bench_sched cycles-burst N   the same with tasks pushed in bursts
+ *   bench_sched cycles-pingpong N  two layers pushing to each other: every
+ *                          task makes its target runnable (a run each)
+ *   bench_sched threaded W N [L]   only the threaded backend, W workers,
+ *                          N tasks over L (8) independent layers (for perf)
  *
  * One "task cycle" = net_scheduler_task_alloc + push + dispatch to the
  * handler + net_task_destroy, which is what a layer pays per event.
@@ -212,6 +216,21 @@ int main(int argc, char **argv)
   if (argc == 3 && strcmp(argv[1], "cycles-burst") == 0)
     {
       bench_loop(strtoull(argv[2], NULL, 10), 0, true, 64);
+      return 0;
+    }
+  if (argc == 3 && strcmp(argv[1], "cycles-pingpong") == 0)
+    {
+      bench_loop(strtoull(argv[2], NULL, 10), 0, true, 1);
+      return 0;
+    }
+  if ((argc == 4 || argc == 5) && strcmp(argv[1], "threaded") == 0)
+    {
+      double t0 = cpu_s();
+      unsigned layers = argc == 5 ? (unsigned)strtoul(argv[4], NULL, 10) : 8;
+      double r = bench_threaded(strtoull(argv[3], NULL, 10),
+                                (unsigned)strtoul(argv[2], NULL, 10), layers);
+      printf("threaded, %s workers: %.0f tasks/s, %.0f tasks/CPU-s, %.2f CPU-s\n",
+             argv[2], r, threaded_per_cpu, cpu_s() - t0);
       return 0;
     }
   const uint64_t n = 2000000;

@@ -2,8 +2,10 @@
 # Instructions per task cycle (alloc + push + dispatch + destroy) on the
 # loop backend, measured with callgrind: two runs of bench_sched with N and
 # 2N cycles, so that setup and teardown cancel out in the difference.
-# Two patterns: one task in flight (a layer feeding itself: every task is
-# a run of its own, the worst case) and bursts of 64 tasks.
+# Three patterns: one task in flight (a layer feeding itself: each task is
+# taken from the mailbox on its own), bursts of 64 tasks between two
+# layers, and ping-pong between two layers (each task makes its target
+# runnable: a run queue round trip and a run per task, the worst case).
 #   bench/callgrind-task.sh [N]        (from the build directory)
 set -eu
 n=${1:-200000}
@@ -18,7 +20,7 @@ count() { # mode cycles
   sed -n 's/^summary: *//p' "$tmp/out"
 }
 
-for mode in cycles cycles-burst; do
+for mode in cycles cycles-burst cycles-pingpong; do
   a=$(count $mode "$n")
   b=$(count $mode $((2 * n)))
   echo "$mode: $a instructions for $n tasks, $b for $((2 * n))"

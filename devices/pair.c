@@ -10,6 +10,7 @@
 #include <net/task.h>
 #include "prng.h"
 #include <glib.h>
+#include <pthread.h>
 #include <string.h>
 
 
@@ -49,7 +50,7 @@ struct pair_end_s
 
 struct pair_wire_s
 {
-  GMutex lock;
+  pthread_mutex_t lock;
   atomic_uint ends_alive;
   struct pair_end_s end[2];
 };
@@ -177,7 +178,7 @@ static int pair_transmit(void *driver, struct net_layer_s *eth,
   net_time_t at = 0;
   int ret = 0;
 
-  g_mutex_lock(&wire->lock);
+  pthread_mutex_lock(&wire->lock);
   const struct net_pair_params_s *p = &end->params;
   /* Same draws for every frame (see pair.h). */
   double u_loss = net_prng_double(&end->prng);
@@ -246,7 +247,7 @@ static int pair_transmit(void *driver, struct net_layer_s *eth,
   else if (immediate)
     end->stats.delivered += ncopies;
   end->stats.in_flight = end->heap_len;
-  g_mutex_unlock(&wire->lock);
+  pthread_mutex_unlock(&wire->lock);
 
   /* Pushing may run the peer's handler right away (direct dispatch), so
      it happens without the lock. */
@@ -270,10 +271,10 @@ static int pair_transmit(void *driver, struct net_layer_s *eth,
         net_buffer_refdec(copies[i]);      /* no timer to deliver it */
       else if (net_ethernet_inject(peer_eth, copies[i], now) < 0)
         {
-          g_mutex_lock(&wire->lock);
+          pthread_mutex_lock(&wire->lock);
           end->stats.delivered--;
           end->stats.dropped_no_buffer++;
-          g_mutex_unlock(&wire->lock);
+          pthread_mutex_unlock(&wire->lock);
         }
     }
   if (peer_eth)
@@ -290,14 +291,14 @@ static void pair_deliver(struct pair_end_s *end, struct net_layer_s *eth)
   for (;;)
     {
       struct net_buffer_s *buf = NULL;
-      g_mutex_lock(&wire->lock);
+      pthread_mutex_lock(&wire->lock);
       if (end->eth == eth && sender->heap_len && sender->heap[0].at <= now)
         {
           buf = heap_pop(sender).buf;
           sender->stats.delivered++;
           sender->stats.in_flight = sender->heap_len;
         }
-      g_mutex_unlock(&wire->lock);
+      pthread_mutex_unlock(&wire->lock);
       if (!buf)
         break;
       net_ethernet_input(eth, buf, now);
@@ -317,7 +318,7 @@ static void pair_detach(void *driver, struct net_layer_s *eth)
   struct pair_end_s *end = driver;
   struct pair_wire_s *wire = end->wire;
   GPtrArray *dropped = g_ptr_array_new();
-  g_mutex_lock(&wire->lock);
+  pthread_mutex_lock(&wire->lock);
   struct net_layer_s *peer_eth = NULL;
   if (end->eth == eth)
     {
@@ -328,7 +329,7 @@ static void pair_detach(void *driver, struct net_layer_s *eth)
       peer_of(end)->stats.in_flight = 0;
       peer_eth = layer_tryref(peer_of(end)->eth);
     }
-  g_mutex_unlock(&wire->lock);
+  pthread_mutex_unlock(&wire->lock);
   for (guint i = 0; i < dropped->len; i++)
     net_buffer_refdec(g_ptr_array_index(dropped, i));
   g_ptr_array_free(dropped, TRUE);
@@ -381,11 +382,11 @@ static int pair_layer_create(struct net_device_s *dev, uint32_t type,
   struct pair_wire_s *wire = end->wire;
   if (type != NET_LAYER_ETHERNET)
     return -EPROTONOSUPPORT;
-  g_mutex_lock(&wire->lock);
+  pthread_mutex_lock(&wire->lock);
   uint32_t mtu = end->params.mtu;
   uint32_t offloads = end->params.offloads;
   bool busy = end->eth != NULL;
-  g_mutex_unlock(&wire->lock);
+  pthread_mutex_unlock(&wire->lock);
   if (busy)
     return -EBUSY;
   struct net_layer_s *eth;
@@ -399,12 +400,12 @@ static int pair_layer_create(struct net_device_s *dev, uint32_t type,
         net_layer_refdec(eth);
       return err;
     }
-  g_mutex_lock(&wire->lock);
+  pthread_mutex_lock(&wire->lock);
   busy = end->eth != NULL;
   if (!busy)
     end->eth = eth;
   struct net_layer_s *peer_eth = busy ? NULL : layer_tryref(peer_of(end)->eth);
-  g_mutex_unlock(&wire->lock);
+  pthread_mutex_unlock(&wire->lock);
   if (busy)
     {
       /* Lost a race with another creation on this end. */
@@ -433,7 +434,7 @@ static void pair_destroyed(struct net_device_s *dev)
         net_buffer_refdec(end->heap[j].buf);
       g_free(end->heap);
     }
-  g_mutex_clear(&wire->lock);
+  pthread_mutex_destroy(&wire->lock);
   g_free(wire);
 }
 
@@ -468,7 +469,7 @@ int net_pair_create(struct net_scheduler_s *sched,
   if (!sched || !a || !b || !params_ok(a_to_b) || !params_ok(b_to_a))
     return -EINVAL;
   struct pair_wire_s *wire = g_new0(struct pair_wire_s, 1);
-  g_mutex_init(&wire->lock);
+  pthread_mutex_init(&wire->lock, NULL);
   atomic_init(&wire->ends_alive, 2);
   for (unsigned i = 0; i < 2; i++)
     {
@@ -493,9 +494,9 @@ int net_pair_configure(struct net_device_s *end, const struct net_pair_params_s 
   if (!net_pair_is(end) || !params_ok(params))
     return -EINVAL;
   struct pair_end_s *e = end_of(end);
-  g_mutex_lock(&e->wire->lock);
+  pthread_mutex_lock(&e->wire->lock);
   end_configure(e, params);
-  g_mutex_unlock(&e->wire->lock);
+  pthread_mutex_unlock(&e->wire->lock);
   return 0;
 }
 
@@ -504,8 +505,8 @@ int net_pair_stats(struct net_device_s *end, struct net_pair_stats_s *stats)
   if (!net_pair_is(end) || !stats)
     return -EINVAL;
   struct pair_end_s *e = end_of(end);
-  g_mutex_lock(&e->wire->lock);
+  pthread_mutex_lock(&e->wire->lock);
   *stats = e->stats;
-  g_mutex_unlock(&e->wire->lock);
+  pthread_mutex_unlock(&e->wire->lock);
   return 0;
 }

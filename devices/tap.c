@@ -13,6 +13,7 @@
 #include <net/scheduler.h>
 #include <net/task.h>
 #include <glib.h>
+#include <pthread.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <net/if.h>
@@ -64,7 +65,7 @@ struct tap_s
   unsigned rx_batch;
   bool vnet;                     /* frames carry a struct virtio_net_hdr */
   uint32_t offloads;             /* negotiated: enum net_tap_offload_e */
-  GMutex lock;                   /* guards eth against concurrent creation */
+  pthread_mutex_t lock;                   /* guards eth against concurrent creation */
   struct net_layer_s *eth;       /* weak: cleared by detach */
   /* Touched only in the layer's context: */
   struct net_fd_watch_s *watch;
@@ -408,14 +409,14 @@ static void tap_detach(void *driver, struct net_layer_s *eth)
   /* A layer refused with -EBUSY is detached too: it must not touch the
      watch of the layer that owns the device.  The watch goes before eth
      is cleared, so a new layer's START cannot race with the unwatch. */
-  g_mutex_lock(&t->lock);
+  pthread_mutex_lock(&t->lock);
   if (t->eth == eth)
     {
       net_scheduler_fd_unwatch(t->watch);
       t->watch = NULL;
       t->eth = NULL;
     }
-  g_mutex_unlock(&t->lock);
+  pthread_mutex_unlock(&t->lock);
 }
 
 static size_t tap_driver_stats(void *driver, struct net_stat_s *out, size_t max)
@@ -465,14 +466,14 @@ static int tap_layer_create(struct net_device_s *dev, uint32_t type,
       net_layer_refdec(eth);
       return -EMSGSIZE;
     }
-  g_mutex_lock(&t->lock);
+  pthread_mutex_lock(&t->lock);
   bool busy = t->eth != NULL;
   if (!busy)
     {
       t->eth = eth;
       t->gone = false;
     }
-  g_mutex_unlock(&t->lock);
+  pthread_mutex_unlock(&t->lock);
   if (busy)
     {
       net_layer_refdec(eth);
@@ -499,7 +500,7 @@ static void tap_destroyed(struct net_device_s *dev)
     ioctl(t->fd, TUNSETOFFLOAD, 0u);
   close(t->fd);
   net_buffer_refdec(t->spare);
-  g_mutex_clear(&t->lock);
+  pthread_mutex_destroy(&t->lock);
   g_free(t->scratch);
   g_free(t);
 }
@@ -627,7 +628,7 @@ int net_tap_open(struct net_scheduler_s *sched,
     /* Offloads a previous user left on the interface would hand us
        unfinished checksums and super-frames without a header to say so. */
     ioctl(fd, TUNSETOFFLOAD, 0u);
-  g_mutex_init(&t->lock);
+  pthread_mutex_init(&t->lock, NULL);
   t->rx_batch = params->rx_batch ? params->rx_batch : TAP_DEFAULT_BATCH;
   char ifname[IFNAMSIZ + 1] = { 0 };
   memcpy(ifname, ifr.ifr_name, IFNAMSIZ);

@@ -11,6 +11,7 @@
 #include <net/buffer.h>
 #include <net/scheduler.h>
 #include <glib.h>
+#include <pthread.h>
 #include <string.h>
 
 
@@ -61,7 +62,7 @@ struct mirror_task_s
 struct mirror_pool_s
 {
   atomic_uint refs;
-  GMutex lock;
+  pthread_mutex_t lock;
   struct mirror_task_s *free;
   unsigned free_count;
 };
@@ -128,7 +129,7 @@ static void mirror_pool_refdec(struct mirror_pool_s *pool)
       pool->free = t->next_free;
       g_free(t);
     }
-  g_mutex_clear(&pool->lock);
+  pthread_mutex_destroy(&pool->lock);
   g_free(pool);
 }
 
@@ -136,7 +137,7 @@ static void mirror_task_destroy(struct net_task_s *task)
 {
   struct mirror_task_s *t = net_container_of(task, struct mirror_task_s, mt.task);
   struct mirror_pool_s *pool = t->pool;
-  g_mutex_lock(&pool->lock);
+  pthread_mutex_lock(&pool->lock);
   if (pool->free_count < MIRROR_FREE_MAX)
     {
       t->next_free = pool->free;
@@ -144,7 +145,7 @@ static void mirror_task_destroy(struct net_task_s *task)
       pool->free_count++;
       t = NULL;
     }
-  g_mutex_unlock(&pool->lock);
+  pthread_mutex_unlock(&pool->lock);
   g_free(t);
   mirror_pool_refdec(pool);
 }
@@ -163,14 +164,14 @@ static struct mirror_task_s *mirror_task_get(struct mirror_pool_s *pool)
   if (atomic_load_explicit(&pool->refs, memory_order_relaxed)
       > NET_ETHERNET_MIRROR_BACKLOG)
     return NULL;
-  g_mutex_lock(&pool->lock);
+  pthread_mutex_lock(&pool->lock);
   struct mirror_task_s *t = pool->free;
   if (t)
     {
       pool->free = t->next_free;
       pool->free_count--;
     }
-  g_mutex_unlock(&pool->lock);
+  pthread_mutex_unlock(&pool->lock);
   if (!t)
     t = g_new(struct mirror_task_s, 1);
   atomic_fetch_add_explicit(&pool->refs, 1, memory_order_relaxed);
@@ -720,7 +721,7 @@ int net_ethernet_create(struct net_scheduler_s *sched,
   e->flows = params->no_fastpath ? NULL : net_flow_table_new();
   e->mirror_pool = g_new0(struct mirror_pool_s, 1);
   atomic_init(&e->mirror_pool->refs, 1);
-  g_mutex_init(&e->mirror_pool->lock);
+  pthread_mutex_init(&e->mirror_pool->lock, NULL);
   for (unsigned i = 0; i < ETH_STAT_COUNT; i++)
     atomic_init(&e->stats[i], 0);
 

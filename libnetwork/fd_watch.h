@@ -13,6 +13,8 @@
 
 #include "scheduler_private.h"
 
+#pragma GCC visibility push(hidden)
+
 struct net_fd_watch_s
 {
   struct net_scheduler_s *sched;
@@ -48,5 +50,7 @@ void net_fd_watch_notify(struct net_fd_watch_s *watch, GIOCondition revents);
 /* The handle is gone (backend already stopped polling the fd): cancel a
    queued notification and drop the handle reference. */
 void net_fd_watch_kill(struct net_fd_watch_s *watch);
+
+#pragma GCC visibility pop
 
 #endif

@@ -29,6 +29,7 @@
 
 #include "scheduler_private.h"
 #include "fd_watch.h"
+#include <limits.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
@@ -175,6 +176,26 @@ void net_sched_leave(struct net_sched_tls_s saved)
   net_sched_tls = saved;
 }
 
+void net_spin_lock_contended(atomic_uint *lock)
+{
+  unsigned spins = 0;
+  do
+    while (atomic_load_explicit(lock, memory_order_relaxed))
+      if (++spins % 64 == 0)
+        sched_yield();
+#if defined(__x86_64__) || defined(__i386__)
+      else
+        __builtin_ia32_pause();
+#endif
+  while (atomic_exchange_explicit(lock, 1, memory_order_acquire));
+}
+
+int net_sched_enqueue(struct net_scheduler_s *sched, struct net_layer_s *layer)
+{
+  sched->backend->enqueue(sched, layer);
+  return 0;
+}
+
 /* --- execution ownership --------------------------------------------- */
 
 static void net_sched_wake_waiters(struct net_scheduler_s *sched)
@@ -263,9 +284,10 @@ void net_layer_set_pending(struct net_layer_s *layer, unsigned bits)
 
 /* --- delivery -------------------------------------------------------- */
 
-static inline bool net_task_is_stale(const struct net_task_s *task)
+static inline bool net_task_is_stale(const struct net_task_s *task,
+                                     const struct net_layer_s *target)
 {
-  return task->target_gen != net_layer_generation(task->target)
+  return task->target_gen != net_layer_generation(target)
          || (task->source && task->source_gen != net_layer_generation(task->source));
 }
 
@@ -276,22 +298,6 @@ net_sched_cancelled(struct net_scheduler_s *sched, struct net_task_s *task)
   net_task_destroy(task);
 }
 
-/* Deliver a task taken out of a mailbox; returns whether it reached the
-   handler (the caller counts deliveries). */
-static inline __attribute__((always_inline))
-bool net_sched_deliver(struct net_scheduler_s *sched, struct net_task_s *task,
-                       bool cancel)
-{
-  __atomic_store_n(&task->sched_state, NET_TASK_IDLE, __ATOMIC_RELAXED);
-  if (__builtin_expect(cancel || net_task_is_stale(task), 0))
-    {
-      net_sched_cancelled(sched, task);
-      return false;
-    }
-  struct net_layer_s *target = task->target;
-  target->handler->task_handle(target, task);
-  return true;
-}
 
 static inline void net_mailbox_unlink(struct net_layer_sched_s *ls,
                                       struct net_task_s *task)
@@ -299,7 +305,7 @@ static inline void net_mailbox_unlink(struct net_layer_sched_s *ls,
   if (task->prev)
     task->prev->next = task->next;
   else
-    ls->mbox_head = task->next;
+    net_mailbox_set_head(ls, task->next);
   if (task->next)
     task->next->prev = task->prev;
   else
@@ -333,8 +339,13 @@ int net_sched_task_queue_slow(struct net_task_s *task)
       net_spin_unlock(&ls->lock);
       net_sched_tls.direct_depth++;
       NET_SCHED_COUNT(sched, direct, 1);
-      if (net_sched_deliver(sched, task, false))
-        NET_SCHED_COUNT(sched, delivered, 1);
+      if (net_task_is_stale(task, target))
+        net_sched_cancelled(sched, task);
+      else
+        {
+          target->handler->task_handle(target, task);
+          NET_SCHED_COUNT(sched, delivered, 1);
+        }
       net_sched_tls.direct_depth--;
       net_layer_exec_release(target);
       return 0;
@@ -344,45 +355,75 @@ int net_sched_task_queue_slow(struct net_task_s *task)
   return 0;
 }
 
-/* End of a run: give the layer up, re-queue it if work is left, or
-   destroy it when its last reference is gone and nothing is pending. */
-static void net_sched_layer_run_done(struct net_scheduler_s *sched,
-                                     struct net_layer_s *layer)
+/* End of a run: give the layer up (re-queued if work is left), or
+   destroy it when its last reference is gone and nothing is pending.
+   Also adds the pushes counted in the layer to the thread's counters.
+   Returns whether the layer must go back on the run queue (marked
+   QUEUED: the caller hands it to the backend). */
+static bool net_sched_layer_run_done(struct net_scheduler_s *sched,
+                                     struct net_layer_s *layer,
+                                     unsigned delivered)
 {
   struct net_layer_sched_s *ls = &layer->sched;
   net_spin_lock(&ls->lock);
+  unsigned pushed = net_mailbox_pushed_take(ls);
   unsigned st = atomic_load_explicit(&ls->state, memory_order_relaxed);
-  if (!ls->mbox_head && !(st & (NET_LAYER_PENDING_CONTEXT | NET_LAYER_PENDING_DANGLING))
-      && (st & NET_LAYER_PENDING_DESTROY))
+  bool destroy = !ls->mbox_head && (st & NET_LAYER_PENDING_MASK) == NET_LAYER_PENDING_DESTROY;
+  bool enqueue = false;
+  if (destroy)
+    /* Refcount is 0: no task can target the layer any more, and we
+       keep ownership while it is torn down. */
+    st &= ~NET_LAYER_PENDING_DESTROY;
+  else
     {
-      /* Refcount is 0: no task can target the layer any more, and we
-         keep ownership while it is torn down. */
-      atomic_store_explicit(&ls->state, st & ~NET_LAYER_PENDING_DESTROY,
-                            memory_order_relaxed);
-      net_spin_unlock(&ls->lock);
-      net_layer_destroy_now(layer);
-      return;
+      /* A run owns the layer without nesting (exec_depth is 0). */
+      st &= ~NET_LAYER_RUNNING;
+      enqueue = ls->mbox_head || (st & NET_LAYER_PENDING_MASK);
+      if (enqueue)
+        st |= NET_LAYER_QUEUED;
+      ls->owner = NULL;
     }
+  atomic_store_explicit(&ls->state, st, memory_order_relaxed);
   net_spin_unlock(&ls->lock);
-  net_layer_exec_release(layer);
+  if (pushed)
+    NET_SCHED_COUNT(sched, pushed, pushed);
+  if (delivered)
+    NET_SCHED_COUNT(sched, delivered, delivered);
+  if (destroy)
+    net_layer_destroy_now(layer);
+  else
+    net_sched_wake_waiters(sched);
+  return enqueue;
 }
 
-/* Take up to @p max tasks off the head of the mailbox; spinlock held. */
-static struct net_task_s *net_mailbox_take(struct net_layer_sched_s *ls,
-                                           unsigned max, unsigned *taken)
+/* Take up to @p max tasks off the head of the mailbox; spinlock held.
+   Taken tasks are "being delivered": idle again, no longer cancellable. */
+static inline __attribute__((always_inline)) struct net_task_s *
+net_mailbox_take(struct net_layer_sched_s *ls, unsigned max, unsigned *taken)
 {
-  struct net_task_s *batch = ls->mbox_head, *t = batch, *last = NULL;
-  unsigned n = 0;
-  for (; t && n < max; n++)
+  struct net_task_s *batch = ls->mbox_head, *t = batch, *last;
+  if (!batch)
+    return NULL;
+  if (batch == ls->mbox_tail)
     {
-      __atomic_store_n(&t->sched_state, NET_TASK_BATCH, __ATOMIC_RELAXED);
+      /* A single task (a layer feeding itself): no list to cut. */
+      __atomic_store_n(&batch->sched_state, NET_TASK_IDLE, __ATOMIC_RELAXED);
+      net_mailbox_set_head(ls, NULL);
+      ls->mbox_tail = NULL;
+      *taken = 1;
+      return batch;
+    }
+  unsigned n = 0;
+  do
+    {
+      __atomic_store_n(&t->sched_state, NET_TASK_IDLE, __ATOMIC_RELAXED);
       last = t;
       t = t->next;
+      n++;
     }
-  if (!last)
-    return NULL;
+  while (t && n < max);
   last->next = NULL;
-  ls->mbox_head = t;
+  net_mailbox_set_head(ls, t);
   if (t)
     t->prev = NULL;
   else
@@ -391,7 +432,30 @@ static struct net_task_s *net_mailbox_take(struct net_layer_sched_s *ls,
   return batch;
 }
 
-void net_sched_layer_run(struct net_scheduler_s *sched, struct net_layer_s *layer)
+/* A run during shutdown: every task it takes is cancelled. */
+static bool __attribute__((noinline))
+net_sched_layer_run_cancel(struct net_scheduler_s *sched, struct net_layer_s *layer,
+                           struct net_task_s *batch)
+{
+  struct net_layer_sched_s *ls = &layer->sched;
+  unsigned taken;
+  while (batch)
+    {
+      do
+        {
+          struct net_task_s *next = batch->next;
+          net_sched_cancelled(sched, batch);
+          batch = next;
+        }
+      while (batch);
+      net_spin_lock(&ls->lock);
+      batch = net_mailbox_take(ls, UINT_MAX, &taken);
+      net_spin_unlock(&ls->lock);
+    }
+  return net_sched_layer_run_done(sched, layer, 0);
+}
+
+bool net_sched_layer_run(struct net_scheduler_s *sched, struct net_layer_s *layer)
 {
   struct net_layer_sched_s *ls = &layer->sched;
   net_spin_lock(&ls->lock);
@@ -402,7 +466,7 @@ void net_sched_layer_run(struct net_scheduler_s *sched, struct net_layer_s *laye
          re-queues the layer if work is left. */
       atomic_store_explicit(&ls->state, st, memory_order_relaxed);
       net_spin_unlock(&ls->lock);
-      return;
+      return false;
     }
   unsigned pending = st & (NET_LAYER_PENDING_CONTEXT | NET_LAYER_PENDING_DANGLING);
   st = (st & ~pending) | NET_LAYER_RUNNING;
@@ -420,19 +484,31 @@ void net_sched_layer_run(struct net_scheduler_s *sched, struct net_layer_s *laye
 
   if (pending)
     net_layer_apply_pending(layer, pending);
-  bool cancel = atomic_load_explicit(&sched->shutdown, memory_order_relaxed);
+  if (__builtin_expect(atomic_load_explicit(&sched->shutdown, memory_order_relaxed), 0))
+    return net_sched_layer_run_cancel(sched, layer, batch);
+  /* Counted as delivered when taken; the stale ones are taken back. */
   unsigned delivered = 0;
   while (batch)
     {
       budget -= taken;
+      delivered += taken;
       do
         {
           struct net_task_s *next = batch->next;
-          delivered += net_sched_deliver(sched, batch, cancel);
+          if (__builtin_expect(net_task_is_stale(batch, layer), 0))
+            {
+              net_sched_cancelled(sched, batch);
+              delivered--;
+            }
+          else
+            layer->handler->task_handle(layer, batch);
           batch = next;
         }
       while (batch);
-      if (budget == 0)
+      /* Nothing new: no lock round trip.  A push racing with this peek
+         finds the layer running and leaves it to run_done, which sees
+         the task and re-queues the layer. */
+      if (budget == 0 || !__atomic_load_n(&ls->mbox_head, __ATOMIC_RELAXED))
         break;
       net_spin_lock(&ls->lock);
       if (!(atomic_load_explicit(&ls->state, memory_order_relaxed)
@@ -440,9 +516,7 @@ void net_sched_layer_run(struct net_scheduler_s *sched, struct net_layer_s *laye
         batch = net_mailbox_take(ls, budget, &taken);
       net_spin_unlock(&ls->lock);
     }
-  if (delivered)
-    NET_SCHED_COUNT(sched, delivered, delivered);
-  net_sched_layer_run_done(sched, layer);
+  return net_sched_layer_run_done(sched, layer, delivered);
 }
 
 /* --- timers ------------------------------------------------------------ */
@@ -632,7 +706,10 @@ bool net_scheduler_task_cancel(struct net_scheduler_s *sched,
             }
           net_mailbox_unlink(ls, task);
           __atomic_store_n(&task->sched_state, NET_TASK_IDLE, __ATOMIC_RELAXED);
+          unsigned pushed = net_mailbox_pushed_take(ls);
           net_spin_unlock(&ls->lock);
+          if (pushed)
+            NET_SCHED_COUNT(sched, pushed, pushed);
           net_sched_cancelled(sched, task);
           return true;
         }
@@ -646,10 +723,14 @@ void net_sched_layer_cancel_all(struct net_scheduler_s *sched,
   struct net_layer_sched_s *ls = &layer->sched;
   net_spin_lock(&ls->lock);
   struct net_task_s *queued = ls->mbox_head;
-  ls->mbox_head = ls->mbox_tail = NULL;
+  net_mailbox_set_head(ls, NULL);
+  ls->mbox_tail = NULL;
   for (struct net_task_s *t = queued; t; t = t->next)
     __atomic_store_n(&t->sched_state, NET_TASK_IDLE, __ATOMIC_RELAXED);
+  unsigned pushed = net_mailbox_pushed_take(ls);
   net_spin_unlock(&ls->lock);
+  if (pushed)
+    NET_SCHED_COUNT(sched, pushed, pushed);
 
   struct net_task_s *timers = NULL;
   pthread_mutex_lock(&sched->timer_lock);
@@ -709,8 +790,6 @@ struct net_fd_watch_s *net_scheduler_fd_watch(struct net_scheduler_s *sched,
   g_return_val_if_fail(layer->scheduler == sched, NULL);
   g_return_val_if_fail(fd >= 0, NULL);
   g_return_val_if_fail(events != 0, NULL);
-  if (atomic_load_explicit(&sched->shutdown, memory_order_relaxed))
-    return NULL;
   return sched->backend->fd_watch(sched, layer, fd, events);
 }
 
@@ -853,7 +932,10 @@ void net_scheduler_destroy(struct net_scheduler_s *sched)
       pthread_mutex_unlock(&sched->timer_lock);
       struct net_layer_s *layer = sched->backend->dequeue(sched);
       if (layer)
-        net_sched_layer_run(sched, layer);
+        {
+          if (net_sched_layer_run(sched, layer))
+            sched->backend->enqueue(sched, layer);
+        }
       else if (!sched->backend->unwatch_leftovers(sched))
         break;
     }

@@ -20,6 +20,10 @@
 #include <time.h>
 #include <pthread.h>
 
+/* Everything declared here is internal to the library: hidden, so calls
+   between its files are direct (no PLT) and cannot be interposed. */
+#pragma GCC visibility push(hidden)
+
 /* Bits of net_layer_sched_s::state, changed under the layer spinlock. */
 enum
 {
@@ -43,10 +47,9 @@ enum
    pick the lock to take. */
 enum
 {
-  NET_TASK_IDLE = 0,    /* not pushed, or handed to a handler */
+  NET_TASK_IDLE = 0,    /* not pushed, or taken for delivery (not cancellable) */
   NET_TASK_MAILBOX = 1, /* in task->target's mailbox */
   NET_TASK_TIMER = 2,   /* in the timer heap */
-  NET_TASK_BATCH = 3,   /* taken out of the mailbox for delivery */
 };
 
 /* Counters one thread updates without atomic read-modify-write (relaxed
@@ -161,6 +164,11 @@ struct net_scheduler_s
   struct net_task_cache_s *caches;
   struct net_sched_counters_s shared; /* threads without a cache (atomic RMW) */
   atomic_uint_least64_t alloc_failures;
+  /* Set when an allocation failed at the task limit: caches then return
+     freed tasks to the shared list instead of keeping them, so that free
+     tasks do not sit unreachable in one thread's cache while another
+     thread finds none.  Cleared by the next allocation from that list. */
+  atomic_bool alloc_starving;
   atomic_size_t live_layers;
 
   /* Threads waiting for a busy layer (net_layer_bind/unbind). */
@@ -190,18 +198,14 @@ static inline void net_cond_init(pthread_cond_t *cond)
 }
 
 /* Spinlock of a layer: critical sections are a few list operations, so
-   spinning beats a futex; yield when the holder was preempted. */
-static inline void net_spin_lock(atomic_uint *lock)
+   spinning beats a futex.  The uncontended case is one exchange inline;
+   waiting (and yielding when the holder was preempted) is out of line. */
+void net_spin_lock_contended(atomic_uint *lock);
+
+static inline __attribute__((always_inline)) void net_spin_lock(atomic_uint *lock)
 {
-  unsigned spins = 0;
-  while (atomic_exchange_explicit(lock, 1, memory_order_acquire))
-    while (atomic_load_explicit(lock, memory_order_relaxed))
-      if (++spins % 64 == 0)
-        sched_yield();
-#if defined(__x86_64__) || defined(__i386__)
-      else
-        __builtin_ia32_pause();
-#endif
+  if (__builtin_expect(atomic_exchange_explicit(lock, 1, memory_order_acquire), 0))
+    net_spin_lock_contended(lock);
 }
 
 static inline void net_spin_unlock(atomic_uint *lock)
@@ -267,9 +271,21 @@ void net_sched_leave(struct net_sched_tls_s saved);
 
 /* --- scheduler.c: execution ----------------------------------------- */
 
-/* Run one batch of a layer taken from the run queue (any backend thread). */
-void net_sched_layer_run(struct net_scheduler_s *sched,
+/* Run one batch of a layer taken from the run queue (any backend thread).
+   Returns true when work is left: the layer is then marked QUEUED and the
+   caller puts it back on the run queue (with its next dequeue, in one
+   critical section, when it can). */
+bool net_sched_layer_run(struct net_scheduler_s *sched,
                          struct net_layer_s *layer);
+
+/* The mailbox head is written under the layer spinlock, and also read
+   without it by a run that peeks for more work (a relaxed atomic store is
+   a plain store). */
+static inline void net_mailbox_set_head(struct net_layer_sched_s *ls,
+                                        struct net_task_s *task)
+{
+  __atomic_store_n(&ls->mbox_head, task, __ATOMIC_RELAXED);
+}
 
 /* Append to the target's mailbox; caller holds the target's spinlock. */
 static inline void net_mailbox_append(struct net_layer_sched_s *ls,
@@ -280,42 +296,71 @@ static inline void net_mailbox_append(struct net_layer_sched_s *ls,
   if (ls->mbox_tail)
     ls->mbox_tail->next = task;
   else
-    ls->mbox_head = task;
+    net_mailbox_set_head(ls, task);
   ls->mbox_tail = task;
   /* Release: a canceller that reads MAILBOX (acquire) sees the task's
      fields as the pusher wrote them. */
   __atomic_store_n(&task->sched_state, NET_TASK_MAILBOX, __ATOMIC_RELEASE);
 }
 
-/* Put a task in its target's mailbox and make the target runnable. */
+/* Put a task in its target's mailbox; returns whether the target just
+   became runnable (the caller then hands it to backend->enqueue).  With
+   @p count, the push is counted in the target (one add under the lock we
+   hold anyway, instead of finding the thread's counters), and added to
+   the thread's counters when the target takes or cancels its tasks. */
 static inline __attribute__((always_inline))
-void net_sched_mailbox_put(struct net_scheduler_s *sched, struct net_task_s *task)
+bool net_sched_mailbox_add(struct net_task_s *task, struct net_layer_s *target,
+                           bool count)
 {
-  struct net_layer_s *target = task->target;
   struct net_layer_sched_s *ls = &target->sched;
   net_spin_lock(&ls->lock);
   net_mailbox_append(ls, task);
+  if (count)
+    ls->pushed++;
   unsigned st = atomic_load_explicit(&ls->state, memory_order_relaxed);
   bool enqueue = !(st & (NET_LAYER_QUEUED | NET_LAYER_RUNNING));
   if (enqueue)
     atomic_store_explicit(&ls->state, st | NET_LAYER_QUEUED, memory_order_relaxed);
   net_spin_unlock(&ls->lock);
-  if (enqueue)
-    sched->backend->enqueue(sched, target);
+  return enqueue;
 }
 
-/* Queue a pushed task: shutdown and direct dispatch take the slow path. */
+/* backend->enqueue(), then 0: out of line so that a push ends in a tail
+   call and its fast path needs few registers. */
+int net_sched_enqueue(struct net_scheduler_s *sched, struct net_layer_s *layer);
+
+/* Put a task in its target's mailbox and make the target runnable. */
+static inline __attribute__((always_inline))
+void net_sched_mailbox_put(struct net_scheduler_s *sched, struct net_task_s *task)
+{
+  /* Once in the mailbox the task belongs to whoever runs the target. */
+  struct net_layer_s *target = task->target;
+  if (net_sched_mailbox_add(task, target, false))
+    net_sched_enqueue(sched, target);
+}
+
+/* Queue a pushed task (@p target is task->target, which the caller has
+   at hand).  Shutdown and direct dispatch take the slow path, and so does
+   a busy target spinlock: the fast path makes no call but tail calls, so
+   it saves no register. */
 int net_sched_task_queue_slow(struct net_task_s *task);
 
 static inline __attribute__((always_inline))
-int net_sched_task_queue(struct net_task_s *task)
+int net_sched_task_queue(struct net_task_s *task, struct net_layer_s *target)
 {
-  struct net_scheduler_s *sched = task->target->scheduler;
-  if (__builtin_expect(atomic_load_explicit(&sched->push_slow, memory_order_relaxed), 0))
+  struct net_scheduler_s *sched = target->scheduler;
+  struct net_layer_sched_s *ls = &target->sched;
+  if (__builtin_expect(atomic_load_explicit(&sched->push_slow, memory_order_relaxed)
+                       || atomic_exchange_explicit(&ls->lock, 1, memory_order_acquire), 0))
     return net_sched_task_queue_slow(task);
-  NET_SCHED_COUNT(sched, pushed, 1);
-  net_sched_mailbox_put(sched, task);
-  return 0;
+  net_mailbox_append(ls, task);
+  ls->pushed++;
+  unsigned st = atomic_load_explicit(&ls->state, memory_order_relaxed);
+  bool enqueue = !(st & (NET_LAYER_QUEUED | NET_LAYER_RUNNING));
+  if (enqueue)
+    atomic_store_explicit(&ls->state, st | NET_LAYER_QUEUED, memory_order_relaxed);
+  net_spin_unlock(&ls->lock);
+  return enqueue ? net_sched_enqueue(sched, target) : 0;
 }
 
 /* Arm a prepared TIMEOUT task (net_task_timeout_push). */
@@ -345,6 +390,14 @@ void net_layer_exec_release(struct net_layer_s *layer);
 /* Set pending bits on a layer and make sure it will run to apply them. */
 void net_layer_set_pending(struct net_layer_s *layer, unsigned bits);
 
+/* Pushes counted in @p ls not yet in the thread's counters; spinlock held. */
+static inline unsigned net_mailbox_pushed_take(struct net_layer_sched_s *ls)
+{
+  unsigned n = ls->pushed;
+  ls->pushed = 0;
+  return n;
+}
+
 /* Cancel everything queued to @p layer (mailbox and timers). */
 void net_sched_layer_cancel_all(struct net_scheduler_s *sched,
                                 struct net_layer_s *layer);
@@ -367,5 +420,7 @@ static inline uint32_t net_layer_generation(const struct net_layer_s *layer)
 {
   return __atomic_load_n(&layer->sched.generation, __ATOMIC_ACQUIRE);
 }
+
+#pragma GCC visibility pop
 
 #endif

@@ -40,6 +40,7 @@ static void net_task_carve(struct net_scheduler_s *sched)
     {
       slab[i].sched = sched;
       slab[i].task.sched_state = NET_TASK_IDLE;
+      slab[i].task.destroy = net_sched_task_free;
       slab[i].task.next = sched->free;
       sched->free = &slab[i].task;
     }
@@ -104,15 +105,17 @@ static inline void net_task_clear(struct net_task_s *task,
   task->source_gen = task->target_gen = 0;
 }
 
-struct net_task_s *net_scheduler_task_alloc(struct net_scheduler_s *sched)
+/* net_scheduler_task_alloc() without a task in the calling thread's
+   cache: refill it, or use the shared list (threads without a cache). */
+static struct net_task_s * __attribute__((noinline))
+net_scheduler_task_alloc_slow(struct net_scheduler_s *sched)
 {
   g_return_val_if_fail(sched != NULL, NULL);
   struct net_task_cache_s *cache = net_sched_tls.cache;
   struct net_task_s *task;
   if (cache && cache->sched == sched)
     {
-      if (__builtin_expect(!cache->free, 0))
-        net_task_cache_refill(sched, cache);
+      net_task_cache_refill(sched, cache);
       task = cache->free;
       if (!task)
         goto fail;
@@ -134,40 +137,66 @@ struct net_task_s *net_scheduler_task_alloc(struct net_scheduler_s *sched)
       if (!task)
         goto fail;
     }
-  /* A recycled task is already idle (only idle tasks are destroyed), and
-     its links and generations are set when it is pushed. */
+  if (__builtin_expect(atomic_load_explicit(&sched->alloc_starving,
+                                            memory_order_relaxed), 0))
+    atomic_store_explicit(&sched->alloc_starving, false, memory_order_relaxed);
   task->source = task->target = NULL;
-  task->destroy = net_sched_task_free;
   task->type = NET_TASK_NOTIFICATION;
   return task;
 
 fail:
+  atomic_store_explicit(&sched->alloc_starving, true, memory_order_relaxed);
   atomic_fetch_add_explicit(&sched->alloc_failures, 1, memory_order_relaxed);
   return NULL;
 }
 
+struct net_task_s *net_scheduler_task_alloc(struct net_scheduler_s *sched)
+{
+  struct net_task_cache_s *cache = net_sched_tls.cache;
+  struct net_task_s *task;
+  /* A scheduler thread's own cache, without lock.  A task on a free list
+     is idle (only idle tasks are destroyed) and has its destroy function
+     (net_sched_task_free: nothing else frees to the lists); its links and
+     generations are set when it is pushed. */
+  if (__builtin_expect(!cache || cache->sched != sched || !(task = cache->free), 0))
+    return net_scheduler_task_alloc_slow(sched);
+  cache->free = task->next;
+  net_cache_nfree_add(cache, -1);
+  task->source = task->target = NULL;
+  task->type = NET_TASK_NOTIFICATION;
+  return task;
+}
+
 /* Return a task to the calling thread's cache; false when the thread has
-   no cache for the task's scheduler. */
+   no cache for the task's scheduler, or (without @p spill) when the cache
+   is full. */
 static inline __attribute__((always_inline)) bool
-net_sched_task_free_cached(struct net_task_s *task)
+net_sched_task_free_cached(struct net_task_s *task, bool spill)
 {
   struct net_scheduler_s *sched =
     net_container_of(task, struct net_sched_task_s, task)->sched;
   struct net_task_cache_s *cache = net_sched_tls.cache;
-  if (!cache || cache->sched != sched)
+  if (!cache || cache->sched != sched
+      || atomic_load_explicit(&sched->alloc_starving, memory_order_relaxed))
     return false;
+  size_t nfree = atomic_load_explicit(&cache->nfree, memory_order_relaxed);
+  if (__builtin_expect(nfree >= 4 * NET_TASK_SLAB, 0))
+    {
+      if (!spill)
+        return false;
+      net_task_cache_spill(sched, cache);
+      nfree = atomic_load_explicit(&cache->nfree, memory_order_relaxed);
+    }
+  nfree++;
   task->next = cache->free;
   cache->free = task;
-  net_cache_nfree_add(cache, 1);
-  if (__builtin_expect(atomic_load_explicit(&cache->nfree, memory_order_relaxed)
-                       > 4 * NET_TASK_SLAB, 0))
-    net_task_cache_spill(sched, cache);
+  atomic_store_explicit(&cache->nfree, nfree, memory_order_relaxed);
   return true;
 }
 
 void net_sched_task_free(struct net_task_s *task)
 {
-  if (net_sched_task_free_cached(task))
+  if (net_sched_task_free_cached(task, true))
     return;
   struct net_scheduler_s *sched =
     net_container_of(task, struct net_sched_task_s, task)->sched;
@@ -190,24 +219,72 @@ static inline bool net_task_has_packet(const struct net_task_s *task)
   return task->type == NET_TASK_INBOUND || task->type == NET_TASK_OUTBOUND;
 }
 
-void net_task_destroy(struct net_task_s *task)
+static void __attribute__((noinline, cold))
+net_task_destroy_refused(struct net_task_s *task)
 {
   g_return_if_fail(task != NULL);
-  if (__atomic_load_n(&task->sched_state, __ATOMIC_RELAXED) != NET_TASK_IDLE)
-    {
-      g_critical("net_task_destroy: task is still queued (cancel it instead)");
-      return;
-    }
-  if (net_task_has_packet(task) && task->packet.buffer)
-    net_buffer_refdec(task->packet.buffer);
-  if (task->source)
-    net_layer_ref_put(task->source);
+  g_critical("net_task_destroy: task is still queued (cancel it instead)");
+}
+
+/* The end of net_task_destroy() beyond the common case: the task's own
+   destroy function, then the buffer it held. */
+static void __attribute__((noinline))
+net_task_destroy_release(struct net_task_s *task, struct net_buffer_s *buffer)
+{
+  task->destroy(task);
+  if (buffer)
+    net_buffer_refdec(buffer);
+}
+
+/* Same, after dropping the source's last reference (@p old is what the
+   decrement found), the target's still to drop. */
+static void __attribute__((noinline))
+net_task_destroy_source_last(struct net_task_s *task, struct net_buffer_s *buffer,
+                             unsigned old)
+{
+  net_layer_ref_put_slow(task->source, old);
   if (task->target)
     net_layer_ref_put(task->target);
-  /* The common case, a scheduler task freed by a scheduler thread, without
-     the indirect call. */
-  if (task->destroy != net_sched_task_free || !net_sched_task_free_cached(task))
-    task->destroy(task);
+  net_task_destroy_release(task, buffer);
+}
+
+/* Same, after dropping the target's last reference. */
+static void __attribute__((noinline))
+net_task_destroy_target_last(struct net_task_s *task, struct net_buffer_s *buffer,
+                             unsigned old)
+{
+  net_layer_ref_put_slow(task->target, old);
+  net_task_destroy_release(task, buffer);
+}
+
+void net_task_destroy(struct net_task_s *task)
+{
+  if (__builtin_expect(!task || __atomic_load_n(&task->sched_state, __ATOMIC_RELAXED)
+                                != NET_TASK_IDLE, 0))
+    return net_task_destroy_refused(task);
+  /* The buffer goes last, so that the common case (a scheduler task
+     returned to the calling thread's cache) makes no call but a tail call
+     and saves no register. */
+  struct net_buffer_s *buffer = net_task_has_packet(task) ? task->packet.buffer : NULL;
+  if (task->source)
+    {
+      unsigned old = atomic_fetch_sub_explicit(&task->source->refcount, 1,
+                                               memory_order_acq_rel);
+      if (__builtin_expect(old <= 1, 0))
+        return net_task_destroy_source_last(task, buffer, old);
+    }
+  if (task->target)
+    {
+      unsigned old = atomic_fetch_sub_explicit(&task->target->refcount, 1,
+                                               memory_order_acq_rel);
+      if (__builtin_expect(old <= 1, 0))
+        return net_task_destroy_target_last(task, buffer, old);
+    }
+  if (__builtin_expect(task->destroy != net_sched_task_free
+                       || !net_sched_task_free_cached(task, false), 0))
+    return net_task_destroy_release(task, buffer);
+  if (buffer)
+    net_buffer_refdec(buffer);
 }
 
 static bool net_layer_alive(const struct net_layer_s *layer)
@@ -225,6 +302,44 @@ static bool net_task_pushable(const struct net_task_s *task)
   return false;
 }
 
+/*
+ * Every push helper has a fast path for the common case, a fresh task
+ * (allocated or initialised: not queued, no layer reference and no buffer
+ * from an earlier life) pushed to a live target from a live or no source,
+ * and a general path (..._any) for the rest: reused tasks, and misuse,
+ * which it reports.  The fast path keeps every check; it only avoids the
+ * work the general case needs.
+ */
+static inline __attribute__((always_inline)) bool
+net_task_push_fresh(const struct net_task_s *task, const struct net_layer_s *target,
+                    const struct net_layer_s *source)
+{
+  return __builtin_expect(task != NULL
+                          && __atomic_load_n(&task->sched_state, __ATOMIC_RELAXED)
+                             == NET_TASK_IDLE
+                          && !net_task_has_packet(task)
+                          && ((uintptr_t)task->source | (uintptr_t)task->target) == 0
+                          && target != NULL && net_layer_alive(target)
+                          && (source == NULL || net_layer_alive(source)), 1);
+}
+
+/* Reference the layers of a fresh task, record their generations. */
+static inline __attribute__((always_inline)) void
+net_task_link(struct net_task_s *task, struct net_layer_s *target,
+              struct net_layer_s *source)
+{
+  task->target = net_layer_ref_get(target);
+  task->target_gen = net_layer_generation(target);
+  task->source = source;
+  if (source)
+    {
+      net_layer_ref_get(source);
+      task->source_gen = net_layer_generation(source);
+    }
+  else
+    task->source_gen = 0;
+}
+
 /* A push with a missing or dead layer: complain, keep the references
    that are valid so they are dropped properly, destroy the task. */
 static int __attribute__((noinline, cold))
@@ -239,11 +354,10 @@ net_task_retarget_failed(struct net_task_s *task, struct net_layer_s *target,
       /* A child pushing to its parent whose last reference just went
          (the child's parent link is weak; on the threaded scheduler the
          destruction may be waiting for this very run to end): the child
-         is about to dangle, and its tasks die as such.  From anyone else
-         it is a use after the last reference. */
-      if (source && __atomic_load_n(&source->parent, __ATOMIC_ACQUIRE) == target)
-        NET_SCHED_COUNT(target->scheduler, cancelled, 1);
-      else
+         is about to dangle, and its tasks die as such, refused (never
+         counted as pushed).  From anyone else it is a use after the last
+         reference. */
+      if (!source || __atomic_load_n(&source->parent, __ATOMIC_ACQUIRE) != target)
         g_critical("task pushed to a destroyed %s layer", net_layer_type_name(target));
       target = NULL;
     }
@@ -266,41 +380,36 @@ net_task_retarget_failed(struct net_task_s *task, struct net_layer_s *target,
    references it still held from an earlier life, then record the layers'
    generations.  Fails, destroying the task, on a missing or dead target
    or a dead source. */
-static inline __attribute__((always_inline)) int
-net_task_retarget(struct net_task_s *task, struct net_layer_s *target,
-                  struct net_layer_s *source)
+static int net_task_retarget(struct net_task_s *task, struct net_layer_s *target,
+                             struct net_layer_s *source)
 {
-  if (__builtin_expect(!target || !net_layer_alive(target)
-                       || (source && !net_layer_alive(source)), 0))
+  if (!target || !net_layer_alive(target) || (source && !net_layer_alive(source)))
     return net_task_retarget_failed(task, target, source);
   struct net_layer_s *old_source = task->source, *old_target = task->target;
-  task->target = net_layer_ref_get(target);
-  task->target_gen = net_layer_generation(target);
-  if (source)
-    {
-      task->source = net_layer_ref_get(source);
-      task->source_gen = net_layer_generation(source);
-    }
-  else
-    {
-      task->source = NULL;
-      task->source_gen = 0;
-    }
-  if (__builtin_expect(old_source != NULL, 0))
-    net_layer_ref_put(old_source);
-  if (__builtin_expect(old_target != NULL, 0))
+  /* A timer re-armed from its own TIMEOUT keeps its layers: no reference
+     traffic.  Otherwise every new reference is taken before an old one
+     is dropped: the old target may be the new source, held by nothing
+     else. */
+  bool new_target = target != old_target, new_source = source != old_source;
+  if (new_target)
+    task->target = net_layer_ref_get(target);
+  if (new_source)
+    task->source = source ? net_layer_ref_get(source) : NULL;
+  if (new_target && old_target)
     net_layer_ref_put(old_target);
+  if (new_source && old_source)
+    net_layer_ref_put(old_source);
+  task->target_gen = net_layer_generation(target);
+  task->source_gen = source ? net_layer_generation(source) : 0;
   return 0;
 }
 
-/* Give a packet task its new buffer, dropping one it may still hold. */
-static void net_task_set_packet(struct net_task_s *task, enum net_task_type_e type,
-                                net_time_t timestamp, const struct net_addr_s *src,
-                                const struct net_addr_s *dst,
-                                struct net_buffer_s *buffer)
+/* Give a packet task its buffer and addresses. */
+static inline __attribute__((always_inline)) void
+net_task_set_packet(struct net_task_s *task, enum net_task_type_e type,
+                    net_time_t timestamp, const struct net_addr_s *src,
+                    const struct net_addr_s *dst, struct net_buffer_s *buffer)
 {
-  if (net_task_has_packet(task) && task->packet.buffer)
-    net_buffer_refdec(task->packet.buffer);
   task->type = type;
   task->packet.buffer = buffer;
   task->packet.timestamp = timestamp;
@@ -314,11 +423,21 @@ static void net_task_set_packet(struct net_task_s *task, enum net_task_type_e ty
     task->packet.dst = (struct net_addr_s){ 0 };
 }
 
-int net_task_inbound_push(struct net_task_s *task, struct net_layer_s *target,
-                          struct net_layer_s *source, net_time_t timestamp,
-                          const struct net_addr_s *src,
-                          const struct net_addr_s *dst,
-                          struct net_buffer_s *buffer)
+/* The buffer a reused packet task still holds. */
+static void net_task_drop_buffer(struct net_task_s *task)
+{
+  if (net_task_has_packet(task) && task->packet.buffer)
+    {
+      net_buffer_refdec(task->packet.buffer);
+      task->packet.buffer = NULL;
+    }
+}
+
+static int __attribute__((noinline))
+net_task_packet_push_any(struct net_task_s *task, enum net_task_type_e type,
+                         struct net_layer_s *target, struct net_layer_s *source,
+                         net_time_t timestamp, const struct net_addr_s *src,
+                         const struct net_addr_s *dst, struct net_buffer_s *buffer)
 {
   if (!task || !net_task_pushable(task))
     {
@@ -327,9 +446,24 @@ int net_task_inbound_push(struct net_task_s *task, struct net_layer_s *target,
       g_return_val_if_fail(task != NULL, -EINVAL);
       return -EBUSY;
     }
-  net_task_set_packet(task, NET_TASK_INBOUND, timestamp, src, dst, buffer);
+  net_task_drop_buffer(task);
+  net_task_set_packet(task, type, timestamp, src, dst, buffer);
   int err = net_task_retarget(task, target, source);
-  return err ? err : net_sched_task_queue(task);
+  return err ? err : net_sched_task_queue(task, task->target);
+}
+
+int net_task_inbound_push(struct net_task_s *task, struct net_layer_s *target,
+                          struct net_layer_s *source, net_time_t timestamp,
+                          const struct net_addr_s *src,
+                          const struct net_addr_s *dst,
+                          struct net_buffer_s *buffer)
+{
+  if (!net_task_push_fresh(task, target, source))
+    return net_task_packet_push_any(task, NET_TASK_INBOUND, target, source,
+                                    timestamp, src, dst, buffer);
+  net_task_set_packet(task, NET_TASK_INBOUND, timestamp, src, dst, buffer);
+  net_task_link(task, target, source);
+  return net_sched_task_queue(task, target);
 }
 
 int net_task_outbound_push(struct net_task_s *task, struct net_layer_s *target,
@@ -338,16 +472,12 @@ int net_task_outbound_push(struct net_task_s *task, struct net_layer_s *target,
                            const struct net_addr_s *dst,
                            struct net_buffer_s *buffer)
 {
-  if (!task || !net_task_pushable(task))
-    {
-      if (buffer)
-        net_buffer_refdec(buffer);
-      g_return_val_if_fail(task != NULL, -EINVAL);
-      return -EBUSY;
-    }
+  if (!net_task_push_fresh(task, target, source))
+    return net_task_packet_push_any(task, NET_TASK_OUTBOUND, target, source,
+                                    0, src, dst, buffer);
   net_task_set_packet(task, NET_TASK_OUTBOUND, 0, src, dst, buffer);
-  int err = net_task_retarget(task, target, source);
-  return err ? err : net_sched_task_queue(task);
+  net_task_link(task, target, source);
+  return net_sched_task_queue(task, target);
 }
 
 int net_task_packet_forward(struct net_task_s *task, struct net_layer_s *target)
@@ -361,8 +491,22 @@ int net_task_packet_forward(struct net_task_s *task, struct net_layer_s *target)
       net_task_destroy(task);
       return -EINVAL;
     }
-  int err = net_task_retarget(task, target, task->target);
-  return err ? err : net_sched_task_queue(task);
+  struct net_layer_s *from = task->target;
+  if (__builtin_expect(!from || !target || !net_layer_alive(target), 0))
+    {
+      int err = net_task_retarget(task, target, from);
+      return err ? err : net_sched_task_queue(task, task->target);
+    }
+  /* The layer that received the task becomes its source: the task's
+     reference on it just changes role. */
+  struct net_layer_s *old_source = task->source;
+  task->source = from;
+  task->source_gen = net_layer_generation(from);
+  task->target = net_layer_ref_get(target);
+  task->target_gen = net_layer_generation(target);
+  if (old_source)
+    net_layer_ref_put(old_source);
+  return net_sched_task_queue(task, target);
 }
 
 struct net_buffer_s *net_task_packet_steal_buffer(struct net_task_s *task)
@@ -374,43 +518,69 @@ struct net_buffer_s *net_task_packet_steal_buffer(struct net_task_s *task)
   return buffer;
 }
 
-/* Replace the per-type data of a reused task (packet types drop their
-   buffer first). */
-static void net_task_set_type(struct net_task_s *task, enum net_task_type_e type)
+static inline void net_task_set_timeout(struct net_task_s *task, net_time_t deadline,
+                                        net_time_t precision, uint32_t opcode)
 {
-  if (net_task_has_packet(task) && task->packet.buffer)
-    net_buffer_refdec(task->packet.buffer);
-  task->type = type;
+  task->type = NET_TASK_TIMEOUT;
+  task->timeout.deadline = deadline;
+  task->timeout.precision = precision;
+  task->timeout.opcode = opcode;
 }
 
-int net_task_timeout_push(struct net_task_s *task, struct net_layer_s *target,
+static int __attribute__((noinline))
+net_task_timeout_push_any(struct net_task_s *task, struct net_layer_s *target,
                           struct net_layer_s *source, net_time_t deadline,
                           net_time_t precision, uint32_t opcode)
 {
   g_return_val_if_fail(task != NULL, -EINVAL);
   if (!net_task_pushable(task))
     return -EBUSY;
-  if (!net_task_pushable(task))
-    return -EBUSY;
-  net_task_set_type(task, NET_TASK_TIMEOUT);
-  task->timeout.deadline = deadline;
-  task->timeout.precision = precision;
-  task->timeout.opcode = opcode;
+  net_task_drop_buffer(task);
+  net_task_set_timeout(task, deadline, precision, opcode);
   int err = net_task_retarget(task, target, source);
   return err ? err : net_sched_timer_arm(task);
 }
 
-int net_task_query_push(struct net_task_s *task, struct net_layer_s *target,
+int net_task_timeout_push(struct net_task_s *task, struct net_layer_s *target,
+                          struct net_layer_s *source, net_time_t deadline,
+                          net_time_t precision, uint32_t opcode)
+{
+  if (!net_task_push_fresh(task, target, source))
+    return net_task_timeout_push_any(task, target, source, deadline, precision,
+                                     opcode);
+  net_task_set_timeout(task, deadline, precision, opcode);
+  net_task_link(task, target, source);
+  return net_sched_timer_arm(task);
+}
+
+static inline void net_task_set_query(struct net_task_s *task, uint32_t opcode)
+{
+  task->type = NET_TASK_QUERY;
+  task->query.opcode = opcode;
+  task->query.err = 0;
+}
+
+static int __attribute__((noinline))
+net_task_query_push_any(struct net_task_s *task, struct net_layer_s *target,
                         struct net_layer_s *source, uint32_t opcode)
 {
   g_return_val_if_fail(task != NULL, -EINVAL);
   if (!net_task_pushable(task))
     return -EBUSY;
-  net_task_set_type(task, NET_TASK_QUERY);
-  task->query.opcode = opcode;
-  task->query.err = 0;
+  net_task_drop_buffer(task);
+  net_task_set_query(task, opcode);
   int err = net_task_retarget(task, target, source);
-  return err ? err : net_sched_task_queue(task);
+  return err ? err : net_sched_task_queue(task, task->target);
+}
+
+int net_task_query_push(struct net_task_s *task, struct net_layer_s *target,
+                        struct net_layer_s *source, uint32_t opcode)
+{
+  if (!net_task_push_fresh(task, target, source))
+    return net_task_query_push_any(task, target, source, opcode);
+  net_task_set_query(task, opcode);
+  net_task_link(task, target, source);
+  return net_sched_task_queue(task, target);
 }
 
 int net_task_query_respond_push(struct net_task_s *task, int err)
@@ -435,7 +605,30 @@ int net_task_query_respond_push(struct net_task_s *task, int err)
   task->target_gen = querier_gen;
   task->type = NET_TASK_RESPONSE;
   task->query.err = err;
-  return net_sched_task_queue(task);
+  return net_sched_task_queue(task, task->target);
+}
+
+static inline void net_task_set_notification(struct net_task_s *task, uint32_t opcode,
+                                             int err, uintptr_t arg)
+{
+  task->type = NET_TASK_NOTIFICATION;
+  task->notification.opcode = opcode;
+  task->notification.err = err;
+  task->notification.arg = arg;
+}
+
+static int __attribute__((noinline))
+net_task_notification_push_any(struct net_task_s *task, struct net_layer_s *target,
+                               struct net_layer_s *source, uint32_t opcode,
+                               int err, uintptr_t arg)
+{
+  g_return_val_if_fail(task != NULL, -EINVAL);
+  if (!net_task_pushable(task))
+    return -EBUSY;
+  net_task_drop_buffer(task);
+  net_task_set_notification(task, opcode, err, arg);
+  int r = net_task_retarget(task, target, source);
+  return r ? r : net_sched_task_queue(task, task->target);
 }
 
 int net_task_notification_push(struct net_task_s *task,
@@ -443,13 +636,9 @@ int net_task_notification_push(struct net_task_s *task,
                                struct net_layer_s *source, uint32_t opcode,
                                int err, uintptr_t arg)
 {
-  g_return_val_if_fail(task != NULL, -EINVAL);
-  if (!net_task_pushable(task))
-    return -EBUSY;
-  net_task_set_type(task, NET_TASK_NOTIFICATION);
-  task->notification.opcode = opcode;
-  task->notification.err = err;
-  task->notification.arg = arg;
-  int r = net_task_retarget(task, target, source);
-  return r ? r : net_sched_task_queue(task);
+  if (!net_task_push_fresh(task, target, source))
+    return net_task_notification_push_any(task, target, source, opcode, err, arg);
+  net_task_set_notification(task, opcode, err, arg);
+  net_task_link(task, target, source);
+  return net_sched_task_queue(task, target);
 }

@@ -80,10 +80,22 @@ static void net_loop_enqueue(struct net_scheduler_s *sched, struct net_layer_s *
     g_main_context_wakeup(loop->context);
 }
 
-static struct net_layer_s *net_loop_dequeue(struct net_scheduler_s *sched)
+/* Put @p requeue (may be NULL) back at the tail and take the head, in one
+   critical section. */
+static inline __attribute__((always_inline)) struct net_layer_s *
+net_loop_next(struct net_loop_s *loop, struct net_layer_s *requeue)
 {
-  struct net_loop_s *loop = net_loop(sched);
   net_spin_lock(&loop->rq_lock);
+  if (requeue)
+    {
+      requeue->sched.run_next = NULL;
+      if (loop->rq_tail)
+        loop->rq_tail->sched.run_next = requeue;
+      else
+        loop->rq_head = requeue;
+      loop->rq_tail = requeue;
+      atomic_fetch_add_explicit(&loop->rq_len, 1, memory_order_relaxed);
+    }
   struct net_layer_s *layer = loop->rq_head;
   if (layer)
     {
@@ -95,6 +107,11 @@ static struct net_layer_s *net_loop_dequeue(struct net_scheduler_s *sched)
     }
   net_spin_unlock(&loop->rq_lock);
   return layer;
+}
+
+static struct net_layer_s *net_loop_dequeue(struct net_scheduler_s *sched)
+{
+  return net_loop_next(net_loop(sched), NULL);
 }
 
 static bool net_loop_runnable(struct net_loop_s *loop)
@@ -216,14 +233,17 @@ static bool net_loop_work(struct net_loop_s *loop, unsigned batches)
     }
   if (net_sched_timers_expire(sched, net_scheduler_time(sched)))
     did = true;
+  struct net_layer_s *requeue = NULL;
   for (; batches > 0; batches--)
     {
-      struct net_layer_s *layer = net_loop_dequeue(sched);
+      struct net_layer_s *layer = net_loop_next(loop, requeue);
       if (!layer)
-        break;
-      net_sched_layer_run(sched, layer);
+        return did;
+      requeue = net_sched_layer_run(sched, layer) ? layer : NULL;
       did = true;
     }
+  if (requeue)
+    net_loop_enqueue(sched, requeue);
   return did;
 }
 

@@ -84,17 +84,23 @@ static void net_threaded_wake_poller(struct net_threaded_s *ts)
 
 /* --- run queue ---------------------------------------------------------- */
 
-static void net_threaded_enqueue(struct net_scheduler_s *sched,
-                                 struct net_layer_s *layer)
+/* Append to the run queue; rq_lock held. */
+static void net_threaded_append(struct net_threaded_s *ts, struct net_layer_s *layer)
 {
-  struct net_threaded_s *ts = net_threaded(sched);
   layer->sched.run_next = NULL;
-  pthread_mutex_lock(&ts->rq_lock);
   if (ts->rq_tail)
     ts->rq_tail->sched.run_next = layer;
   else
     ts->rq_head = layer;
   ts->rq_tail = layer;
+}
+
+static void net_threaded_enqueue(struct net_scheduler_s *sched,
+                                 struct net_layer_s *layer)
+{
+  struct net_threaded_s *ts = net_threaded(sched);
+  pthread_mutex_lock(&ts->rq_lock);
+  net_threaded_append(ts, layer);
   if (ts->sleeping)
     pthread_cond_signal(&ts->rq_cond);
   pthread_mutex_unlock(&ts->rq_lock);
@@ -142,8 +148,18 @@ static gpointer net_worker_main(gpointer data)
       struct net_layer_s *layer = net_threaded_pop(ts);
       ts->active++;
       pthread_mutex_unlock(&ts->rq_lock);
-      net_sched_layer_run(&ts->base, layer);
+      bool requeue = net_sched_layer_run(&ts->base, layer);
+      /* One critical section per batch: the layer goes back to the tail
+         (round robin) and the next head is taken below. */
       pthread_mutex_lock(&ts->rq_lock);
+      if (requeue)
+        {
+          net_threaded_append(ts, layer);
+          /* Work for a sleeper only if something else waits besides the
+             layer this worker takes next. */
+          if (ts->sleeping && ts->rq_head->sched.run_next)
+            pthread_cond_signal(&ts->rq_cond);
+        }
       if (--ts->active == 0 && !ts->rq_head)
         pthread_cond_broadcast(&ts->idle_cond);
     }

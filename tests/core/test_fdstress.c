@@ -42,6 +42,16 @@ static struct fl_s fls[SELF + FOREIGN];
 static struct net_fd_watch_s *foreign_watch[FOREIGN]; /* main thread's */
 static atomic_int ready_total;
 static atomic_bool writers_stop;
+/* Set before net_scheduler_destroy(): from then on a watch may be refused
+   (the scheduler stops polling while handlers may still run). */
+static atomic_bool shutting_down;
+
+static void fl_watch(struct tlayer_s *l, struct fl_s *f)
+{
+  f->watch = net_scheduler_fd_watch(l->base.scheduler, NL(l), f->fd, G_IO_IN);
+  if (!f->watch)
+    ck_assert(atomic_load(&shutting_down));
+}
 
 static void fl_drain(struct fl_s *f)
 {
@@ -59,10 +69,7 @@ static void fl_on_task(struct tlayer_s *l, struct net_task_s *task)
       return;
     }
   if (task->notification.opcode == OP_START)
-    {
-      f->watch = net_scheduler_fd_watch(l->base.scheduler, NL(l), f->fd, G_IO_IN);
-      ck_assert_ptr_nonnull(f->watch);
-    }
+    fl_watch(l, f);
   else if (task->notification.opcode == NET_OP_FD_READY)
     {
       ck_assert(task->notification.arg & G_IO_IN);
@@ -75,10 +82,9 @@ static void fl_on_task(struct tlayer_s *l, struct net_task_s *task)
         {
           /* Watch again from the handler: the new watch must be polled. */
           net_scheduler_fd_unwatch(f->watch);
-          f->watch = net_scheduler_fd_watch(l->base.scheduler, NL(l), f->fd, G_IO_IN);
-          ck_assert_ptr_nonnull(f->watch);
+          fl_watch(l, f);
         }
-      else
+      else if (f->watch)
         net_scheduler_fd_rearm(f->watch);
     }
   net_task_destroy(task);
@@ -116,6 +122,7 @@ START_TEST(fd_stress)
   ck_assert_ptr_nonnull(S);
   atomic_store(&ready_total, 0);
   atomic_store(&writers_stop, false);
+  atomic_store(&shutting_down, false);
   struct tlayer_s *layers[SELF + FOREIGN];
   bool held[SELF + FOREIGN];
   for (int i = 0; i < SELF + FOREIGN; i++)
@@ -177,6 +184,7 @@ START_TEST(fd_stress)
   for (int i = 0; i < SELF + FOREIGN; i++)
     if (held[i])
       net_layer_refdec(NL(layers[i]));
+  atomic_store(&shutting_down, true);
   net_scheduler_destroy(S);
   S = NULL;
   atomic_store(&writers_stop, true);

@@ -362,6 +362,43 @@ START_TEST(query_response)
 }
 END_TEST
 
+/* A delivered task that holds the last reference to its target is pushed
+   on with that layer as its source: the layer must stay alive as long as
+   the task (new references are taken before old ones are dropped). */
+static void hop_on(struct tlayer_s *l, struct net_task_s *task)
+{
+  struct tlayer_s *next = l->user;
+  tlayer_record(l, task);
+  ck_assert_int_eq(net_task_notification_push(task, NL(next), NL(l), 2, 0, 0), 0);
+}
+
+static void check_source_alive_on(struct tlayer_s *l, struct net_task_s *task)
+{
+  ck_assert_ptr_nonnull(task->source);
+  ck_assert_int_eq(atomic_load(&tl_destroyed_by_id[1]), 0);
+  tlayer_record(l, task);
+  net_task_destroy(task);
+}
+
+START_TEST(repush_keeps_source_alive)
+{
+  setup_opt(_i, NULL);
+  struct tlayer_s *l = tlayer_new(S, 1), *m = tlayer_new(S, 2);
+  l->on_task = hop_on;
+  l->user = m;
+  m->on_task = check_source_alive_on;
+  ck_assert_int_eq(tnotify(S, l, NULL, 1, 0), 0);
+  net_layer_refdec(NL(l)); /* the task now holds the only reference */
+  TWAIT(S, tlayer_count(m) == 1);
+  ck_assert_uint_eq(tlayer_count(m), 1);
+  ck_assert_int_eq(tlayer_rec(m, 0).source_id, 1);
+  TWAIT(S, atomic_load(&tl_destroyed_by_id[1]) == 1);
+  ck_assert_int_eq(atomic_load(&tl_destroyed_by_id[1]), 1);
+  net_layer_refdec(NL(m));
+  teardown_sched();
+}
+END_TEST
+
 /* --- fd watches --------------------------------------------------------- */
 
 START_TEST(fd_watch_oneshot)
@@ -663,6 +700,7 @@ static Suite *sched_suite(void)
   tcase_add_loop_test(tc, virtual_run_quit, 0, TBACKEND_COUNT);
   tcase_add_loop_test(tc, cancel_queued_and_delayed, 0, TBACKEND_COUNT);
   tcase_add_loop_test(tc, query_response, 0, TBACKEND_COUNT);
+  tcase_add_loop_test(tc, repush_keeps_source_alive, 0, TBACKEND_COUNT);
   tcase_add_loop_test(tc, fd_watch_oneshot, 0, TBACKEND_COUNT);
   tcase_add_loop_test(tc, fd_watch_from_handler, 0, TBACKEND_COUNT);
   tcase_add_loop_test(tc, destroy_unwatches_in_drain, 0, TBACKEND_COUNT);

@@ -28,14 +28,18 @@ extern const int TBACKEND_COUNT;
 struct net_scheduler_s *tsched_new(int i, const struct net_scheduler_options_s *opt);
 bool tsched_threaded(int i);
 
-/* Bounded wait for a condition that another thread makes true. */
+/* Bounded wait for a condition that another thread makes true.  The
+   condition is only read after net_scheduler_run_until_idle(), which
+   orders the workers' writes before the read (reading it first raced
+   with a worker still writing it). */
 #define TWAIT(sched, cond)                                               \
   do {                                                                   \
-    for (int tw_ = 0; tw_ < 5000 && !(cond); tw_++)                      \
+    for (int tw_ = 0; tw_ < 5000; tw_++)                                 \
       {                                                                  \
         net_scheduler_run_until_idle(sched);                             \
-        if (!(cond))                                                     \
-          g_usleep(1000);                                                \
+        if (cond)                                                        \
+          break;                                                         \
+        g_usleep(1000);                                                  \
       }                                                                  \
   } while (0)
 

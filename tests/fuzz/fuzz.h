@@ -98,6 +98,9 @@ enum
 {
   FZ_WITH_TCP = 1u << 0,     /* tcp layer, listeners */
   FZ_WITH_DUMPER = 1u << 1,  /* a dumper mirror printing to /dev/null */
+  /* The scheduler's default pools (else 256 buffers each, so that
+     exhaustion is reachable from a fuzz input). */
+  FZ_DEFAULT_POOLS = 1u << 2,
 };
 
 /* The harness's view of one TCP connection, from the segments the stack
@@ -166,6 +169,11 @@ void fz_ipv4(struct fz_stack_s *s, const uint8_t *pkt, size_t len, bool bcast);
    (makes the stack resolve neighbours, fragment, get ICMP errors). */
 void fz_udp_send(struct fz_stack_s *s, uint32_t dst, uint16_t port, size_t len);
 
+/* The record as a sending action: to 10.0.0.data[0] (@p host when the
+   record is empty), data[1] * 8 bytes. */
+void fz_udp_action(struct fz_stack_s *s, const struct fz_record_s *r,
+                   uint8_t host);
+
 /* ---- TCP peer --------------------------------------------------------- */
 
 /* The flow of a connection, created when unknown (NULL when full). */
@@ -178,6 +186,10 @@ struct fz_flow_s *fz_flow(struct fz_stack_s *s, uint16_t our_port,
 void fz_tcp_send(struct fz_stack_s *s, const struct fz_flow_s *f, uint8_t flags,
                  uint32_t seq, uint32_t ack, uint16_t wnd, const uint8_t *opts,
                  size_t optlen, const uint8_t *data, size_t len, bool bad_csum);
+
+/* The timestamp option (kind 8, length 10) among the options of the TCP
+   header @p seg of @p thlen bytes, or NULL. */
+uint8_t *fz_tcp_ts_option(const uint8_t *seg, size_t thlen);
 
 /* Start the client session: connect to 10.0.0.1:FZ_TCP_SERVER_PORT with
    a harness application that sends @p tx bytes once connected. */

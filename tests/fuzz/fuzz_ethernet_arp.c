@@ -26,9 +26,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
       fz_time_step(&s, r.ctl);
       if (r.ctl & FZ_CTL_BIT7)
         {
-          uint32_t host = r.len ? r.data[0] : 3;
-          size_t len = (size_t)(r.len > 1 ? r.data[1] : 1) * 8;
-          fz_udp_send(&s, 0x0a000000u | host, FZ_UDP_SEND_PORT, len);
+          fz_udp_action(&s, &r, 3);
           continue;
         }
       uint8_t f[FZ_MAX_FRAME];

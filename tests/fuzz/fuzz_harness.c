@@ -256,6 +256,24 @@ static void fz_answer_arp(struct fz_stack_s *s, const uint8_t *arp)
   net_ethernet_inject(s->eth, b, net_scheduler_time(s->sched));
 }
 
+uint8_t *fz_tcp_ts_option(const uint8_t *seg, size_t thlen)
+{
+  for (size_t i = 20; i < thlen && seg[i] != 0;)
+    {
+      if (seg[i] == 1)
+        {
+          i++;
+          continue;
+        }
+      if (i + 1 >= thlen || seg[i + 1] < 2 || i + seg[i + 1] > thlen)
+        return NULL;
+      if (seg[i] == 8 && seg[i + 1] == 10)
+        return (uint8_t *)seg + i;
+      i += seg[i + 1];
+    }
+  return NULL;
+}
+
 static void fz_observe_tcp(struct fz_stack_s *s, const uint8_t *ip, size_t len)
 {
   size_t hlen = (size_t)(ip[0] & 0x0f) * 4;
@@ -285,23 +303,10 @@ static void fz_observe_tcp(struct fz_stack_s *s, const uint8_t *ip, size_t len)
     f->stack_ack = fz_rd32(t + 8);
   f->stack_wnd = fz_rd16(t + 14);
   f->stack_flags = flags;
-  f->stack_ts = false;
-  for (size_t i = 20; i < thlen && t[i] != 0;)
-    {
-      if (t[i] == 1)
-        {
-          i++;
-          continue;
-        }
-      if (i + 1 >= thlen || t[i + 1] < 2 || i + t[i + 1] > thlen)
-        break;
-      if (t[i] == 8 && t[i + 1] == 10)
-        {
-          f->stack_ts = true;
-          f->stack_tsval = fz_rd32(t + i + 2);
-        }
-      i += t[i + 1];
-    }
+  const uint8_t *ts = fz_tcp_ts_option(t, thlen);
+  f->stack_ts = ts != NULL;
+  if (ts)
+    f->stack_tsval = fz_rd32(ts + 2);
 }
 
 /* What the stack sends: answer ARP requests for the peer, follow TCP. */
@@ -358,10 +363,9 @@ void fz_stack_init(struct fz_stack_s *s, unsigned features)
 {
   fz_init();
   memset(s, 0, sizeof *s);
-  /* Small pools so that exhaustion is reachable from an input. */
-  struct net_scheduler_options_s so = { .clock = NET_CLOCK_VIRTUAL,
-                                        .small_buffers = 256,
-                                        .large_buffers = 256 };
+  struct net_scheduler_options_s so = { .clock = NET_CLOCK_VIRTUAL };
+  if (!(features & FZ_DEFAULT_POOLS))
+    so.small_buffers = so.large_buffers = 256;
   s->sched = net_scheduler_loop_create(NULL, &so);
   fz_check(s->sched != NULL, "scheduler");
   struct net_ethernet_params_s ep = { .mtu = 0 };
@@ -537,6 +541,15 @@ void fz_udp_send(struct fz_stack_s *s, uint32_t dst, uint16_t port, size_t len)
                           .valid = NET_ADDR_IPV4 | NET_ADDR_PORT };
   net_task_outbound_push(t, s->udp_send->parent, s->udp_send, NULL, &d, b);
   fz_run(s);
+}
+
+void fz_udp_action(struct fz_stack_s *s, const struct fz_record_s *r,
+                   uint8_t host)
+{
+  if (r->len)
+    host = r->data[0];
+  size_t len = (size_t)(r->len > 1 ? r->data[1] : 1) * 8;
+  fz_udp_send(s, 0x0a000000u | host, FZ_UDP_SEND_PORT, len);
 }
 
 /* ---- TCP peer --------------------------------------------------------- */

@@ -184,21 +184,11 @@ static void setup_active(struct tcp_fuzz_s *t, enum scenario_e sc)
 static void fix_timestamp(struct tcp_fuzz_s *t, const struct fz_flow_s *f,
                           uint8_t *seg, size_t thlen)
 {
-  for (size_t i = 20; i < thlen && seg[i] != 0;)
+  uint8_t *ts = fz_tcp_ts_option(seg, thlen);
+  if (ts)
     {
-      if (seg[i] == 1)
-        {
-          i++;
-          continue;
-        }
-      if (i + 1 >= thlen || seg[i + 1] < 2 || i + seg[i + 1] > thlen)
-        return;
-      if (seg[i] == 8 && seg[i + 1] == 10)
-        {
-          fz_wr32(seg + i + 2, ++t->peer_ts);
-          fz_wr32(seg + i + 6, f->stack_ts ? f->stack_tsval : 0);
-        }
-      i += seg[i + 1];
+      fz_wr32(ts + 2, ++t->peer_ts);
+      fz_wr32(ts + 6, f->stack_ts ? f->stack_tsval : 0);
     }
 }
 

@@ -468,61 +468,61 @@ static void gen_tcp(void)
                                     i * 1000u, 0, 0x02, 65535, syn_opts,
                                     sizeof syn_opts, 0));
   save("tcp", "listen-syn-flood", &s);
+
+  /* The backlog (4) full, the scenario's connection gets a SYN cookie
+     and completes with it, then sends data. */
+  s.len = 0;
+  add(&s, (uint8_t[]){ 0 }, 1);
+  for (uint16_t i = 0; i < 4; i++)
+    rec(&s, FZ_CTL_FIX_CSUM, p, tcp(p, (uint16_t)(30000 + i), FZ_TCP_LISTEN_PORT,
+                                    i * 1000u, 0, 0x02, 65535, syn_opts,
+                                    sizeof syn_opts, 0));
+  rec(&s, FZ_CTL_FIX_CSUM | FZ_CTL_BIT5, p, tcp(p, 0, 0, 1000, 0, 0x02, 65535,
+                                                syn_opts, sizeof syn_opts, 0));
+  rec(&s, rel, p, tcp(p, 0, 0, 0, 0, 0x10, 1024, ts, sizeof ts, 0));
+  rec(&s, rel, p, tcp(p, 0, 0, 0, 0, 0x18, 1024, ts, sizeof ts, 200));
+  save("tcp", "listen-syn-cookie", &s);
 }
 
 /* ---- dump ------------------------------------------------------------- */
 
+/* A dump seed: link type and flags, output size, then the packet. */
+static void dump_seed(const char *name, uint8_t head, const uint8_t *pkt,
+                      size_t len)
+{
+  struct seed_s s = { .len = 0 };
+  add(&s, (const uint8_t[]){ head, 40 }, 2);
+  add(&s, pkt, len);
+  save("dump", name, &s);
+}
+
 static void gen_dump(void)
 {
-  struct seed_s s;
   uint8_t f[FZ_MAX_FRAME], l4[FZ_MAX_FRAME];
-  size_t n;
-
-  struct
-  {
-    const char *name;
-    uint8_t link;
-  } kinds[] = { { "eth", 0 }, { "eth-e", 3 } };
-  for (unsigned k = 0; k < G_N_ELEMENTS(kinds); k++)
+  /* Ethernet frames, without (link 0) and with (3) the link header. */
+  for (uint8_t head = 0; head <= 3; head += 3)
     {
+      const char *k = head ? "eth-e" : "eth";
       gchar *name;
-      const uint8_t head[2] = { kinds[k].link, 40 };
-      s.len = 0;
-      add(&s, head, 2);
-      add(&s, f, arp_frame(f, 1, FZ_PEER_IP, FZ_OUR_IP, true));
-      name = g_strdup_printf("%s-arp", kinds[k].name);
-      save("dump", name, &s);
-      g_free(name);
-
-      s.len = 0;
-      add(&s, head, 2);
-      n = eth(f, FZ_OUR_MAC, NET_ETHERTYPE_IPV4);
-      n += ip(f + n, 6, 0, l4, tcp(l4, 40000, 80, 1, 2, 0x12, 65535, syn_opts,
-                                   sizeof syn_opts, 10));
-      add(&s, f, n);
-      name = g_strdup_printf("%s-tcp", kinds[k].name);
-      save("dump", name, &s);
-      g_free(name);
-
-      s.len = 0;
-      add(&s, head, 2);
-      n = eth(f, FZ_OUR_MAC, NET_ETHERTYPE_IPV4);
-      n += ip(f + n, 17, 0, l4, udp(l4, 53, 1234, 12));
-      add(&s, f, n);
-      name = g_strdup_printf("%s-udp", kinds[k].name);
-      save("dump", name, &s);
-      g_free(name);
-
-      s.len = 0;
-      add(&s, head, 2);
-      n = eth(f, FZ_OUR_MAC, NET_ETHERTYPE_IPV4);
-      n += ip(f + n, 1, 0x2000, l4, icmp_error(l4, 3, 3, 0, 17));
-      add(&s, f, n);
-      name = g_strdup_printf("%s-icmp-fragment", kinds[k].name);
-      save("dump", name, &s);
+      size_t n = eth(f, FZ_OUR_MAC, NET_ETHERTYPE_IPV4);
+      static const char *const what[3] = { "tcp", "udp", "icmp-fragment" };
+      static const uint8_t proto[3] = { 6, 17, 1 };
+      for (unsigned i = 0; i < 3; i++)
+        {
+          size_t len = i == 0 ? tcp(l4, 40000, 80, 1, 2, 0x12, 65535, syn_opts,
+                                    sizeof syn_opts, 10)
+                       : i == 1 ? udp(l4, 53, 1234, 12)
+                       : icmp_error(l4, 3, 3, 0, 17);
+          size_t m = n + ip(f + n, proto[i], i == 2 ? 0x2000 : 0, l4, len);
+          name = g_strdup_printf("%s-%s", k, what[i]);
+          dump_seed(name, head, f, m);
+          g_free(name);
+        }
+      name = g_strdup_printf("%s-arp", k);
+      dump_seed(name, head, f, arp_frame(f, 1, FZ_PEER_IP, FZ_OUR_IP, true));
       g_free(name);
     }
-  s.len = 0;
+  struct seed_s s = { .len = 0 };
   add(&s, (const uint8_t[]){ 1, 7 }, 2);        /* IPv4, tiny output */
   add(&s, l4, ip(l4, 1, 0, f, icmp_echo(f, 8, 20)));
   save("dump", "ipv4-icmp", &s);

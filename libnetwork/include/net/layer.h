@@ -168,6 +168,7 @@ struct net_layer_sched_s
   atomic_uint state;               /**< queued / running / pending bits */
   atomic_uint lock;                /**< spinlock over mailbox, state, owner */
   uint32_t generation;             /**< bumped when the layer dangles */
+  unsigned pushed;                 /**< pushes not yet added to the scheduler's counters */
   unsigned exec_depth;             /**< nested acquisitions by the owner */
   const void *owner;               /**< thread running the layer, or NULL */
   struct net_layer_context_s pending_context; /**< set while busy, applied later */

@@ -78,7 +78,10 @@ struct net_scheduler_options_s
 /** Counters (see net_scheduler_stats()). */
 struct net_scheduler_stats_s
 {
-  uint64_t pushed;      /**< tasks pushed */
+  /** Tasks pushed.  A push is counted when its target takes the task
+      for delivery or the task is cancelled (timers when armed), so the
+      figure may lag behind tasks still queued; exact when idle. */
+  uint64_t pushed;
   uint64_t delivered;   /**< tasks handed to task_handle */
   uint64_t cancelled;   /**< tasks cancelled before delivery */
   uint64_t timers_fired; /**< timers that became due (counted in pushed when armed) */
@@ -105,11 +108,15 @@ struct net_scheduler_s *net_scheduler_threaded_create(
   const struct net_scheduler_options_s *options);
 
 /**
- * Shut down and free: stops dispatching, cancels every queued and delayed
- * task, destroys every layer whose last reference goes in the process,
- * joins workers.  Layers still referenced by the caller are reported with
- * a g_critical (a leak in the caller).  Call from outside scheduler
- * context.
+ * Shut down and free: stops dispatching and polling, joins workers,
+ * cancels every queued and delayed task, destroys every layer whose last
+ * reference is gone or goes in the process (their @c destroyed handlers
+ * run here, in scheduler context, and may still unwatch their fds), and
+ * only then reports, with a g_critical, the layers still referenced by
+ * the caller and the fd watches nobody removed (both leaks in the
+ * caller), removing those watches.  So dropping the last references right
+ * before this call is fine: no net_scheduler_run_until_idle() needed.
+ * Call from outside scheduler context.
  */
 void net_scheduler_destroy(struct net_scheduler_s *sched);
 
@@ -165,10 +172,15 @@ bool net_scheduler_task_cancel(struct net_scheduler_s *sched,
  * the fd at its own pace.  The watch holds no reference on the layer: the
  * layer removes it (net_scheduler_fd_unwatch) at the latest in its
  * @c destroyed handler; readiness once its last reference is gone is
- * dropped.  Any thread.
+ * dropped.  Any thread, including the layer's own handler (the new fd is
+ * polled from the next poll on).  A watch created outside the layer's
+ * context may notify before this returns: create it from the layer's
+ * handler when the handle must be stored before the first notification.
  * @return a watch handle, or NULL (with a g_critical) for bad arguments
- * (@p layer on another scheduler, negative @p fd, no @p events) or when
- * memory is short.
+ * (@p layer on another scheduler, negative @p fd, no @p events), or NULL
+ * when memory is short or the scheduler, being destroyed, stopped polling
+ * (a watch created by a handler while it shuts down is otherwise removed
+ * like any other: by the layer's @c destroyed).
  */
 struct net_fd_watch_s *net_scheduler_fd_watch(struct net_scheduler_s *sched,
                                               struct net_layer_s *layer,
