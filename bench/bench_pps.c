@@ -580,8 +580,16 @@ static struct result_s bench_run(enum mode_e mode, uint64_t n,
                                  ? b.gen->done : r.packets),
             (unsigned long long)target);
   if (getenv("BENCH_STATS"))
-    for (int i = 0; i < 2; i++)
-      stack_print_stats(&b.st[i], 'A' + i);
+    {
+      struct net_scheduler_stats_s ss;
+      net_scheduler_stats(b.sched, &ss);
+      fprintf(stderr, "scheduler: %llu tasks pushed, %llu delivered (%llu directly), "
+              "%llu timers fired\n", (unsigned long long)ss.pushed,
+              (unsigned long long)ss.delivered, (unsigned long long)ss.direct,
+              (unsigned long long)ss.timers_fired);
+      for (int i = 0; i < 2; i++)
+        stack_print_stats(&b.st[i], 'A' + i);
+    }
   bench_teardown(&b);
   return r;
 }
