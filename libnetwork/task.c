@@ -137,11 +137,15 @@ net_scheduler_task_alloc_slow(struct net_scheduler_s *sched)
       if (!task)
         goto fail;
     }
+  if (__builtin_expect(atomic_load_explicit(&sched->alloc_starving,
+                                            memory_order_relaxed), 0))
+    atomic_store_explicit(&sched->alloc_starving, false, memory_order_relaxed);
   task->source = task->target = NULL;
   task->type = NET_TASK_NOTIFICATION;
   return task;
 
 fail:
+  atomic_store_explicit(&sched->alloc_starving, true, memory_order_relaxed);
   atomic_fetch_add_explicit(&sched->alloc_failures, 1, memory_order_relaxed);
   return NULL;
 }
@@ -172,7 +176,8 @@ net_sched_task_free_cached(struct net_task_s *task, bool spill)
   struct net_scheduler_s *sched =
     net_container_of(task, struct net_sched_task_s, task)->sched;
   struct net_task_cache_s *cache = net_sched_tls.cache;
-  if (!cache || cache->sched != sched)
+  if (!cache || cache->sched != sched
+      || atomic_load_explicit(&sched->alloc_starving, memory_order_relaxed))
     return false;
   size_t nfree = atomic_load_explicit(&cache->nfree, memory_order_relaxed);
   if (__builtin_expect(nfree >= 4 * NET_TASK_SLAB, 0))

@@ -7,7 +7,6 @@
 # the committed corpus of each target is replayed by a small driver (a
 # regression test that runs plainly, under the sanitizers and Valgrind);
 # with --enable-fuzzers (clang) the same files are linked with libFuzzer.
-FUZZ_TARGETS = ethernet_arp ipv4 icmp udp tcp dump stack
 FUZZ_PACKET = tests/fuzz/packet.h tests/fuzz/packet.c
 FUZZ_HARNESS = tests/fuzz/fuzz.h tests/fuzz/fuzz_harness.c $(FUZZ_PACKET)
 

@@ -18,6 +18,7 @@
 #include <net/layer/tcp.h>
 #include <net/layer/tcp_echo.h>
 #include <glib.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>

@@ -3,6 +3,7 @@
  * clock (hnet.h), so every run is the same and hours cost seconds:
  *  - packet pools exhausted during TCP transfers: drops counted, the
  *    transfers complete byte-exact once the buffers return;
+ *  - the scheduler's task limit reached: counted, and TCP still completes;
  *  - 100,000 SYNs from random sources while echo connections run;
  *  - 1,000 connections whose reader stalls (zero window): memory stays
  *    bounded, then everything is delivered once the readers resume;
@@ -153,6 +154,29 @@ START_TEST(test_pool_exhaustion)
     net_buffer_refdec(g_ptr_array_index(hoard, i));
   g_ptr_array_free(hoard, TRUE);
   run_until_echoed(&n, 5 * 60 * NET_NSEC_PER_SEC);
+  hn_net_fini(&n);
+}
+END_TEST
+
+/* ---- task limit --------------------------------------------------------- */
+
+/* A scheduler allowed only 128 live tasks, eight echo streams, and the
+   applications refilling from outside the scheduler (their sends need
+   tasks too): allocations fail and are counted, and every stream still
+   completes. */
+START_TEST(test_task_limit)
+{
+  struct hn_net_s n;
+  struct hn_params_s p = { .sched = { .task_limit = 128 },
+                           .delay = NET_NSEC_PER_MSEC };
+  hn_net_init(&n, &p);
+  echo_listen(&n);
+  for (unsigned i = 0; i < 8; i++)
+    hn_connect(&n, 7, 256 * 1024, i + 1, NULL);
+  run_until_echoed(&n, 5 * 60 * NET_NSEC_PER_SEC);
+  struct net_scheduler_stats_s st;
+  net_scheduler_stats(n.sched, &st);
+  ck_assert_uint_gt(st.alloc_failures, 0);
   hn_net_fini(&n);
 }
 END_TEST
@@ -481,6 +505,7 @@ static Suite *suite(void)
   /* Generous: Valgrind and sanitizer builds on a loaded machine. */
   tcase_set_timeout(tc, 900);
   tcase_add_test(tc, test_pool_exhaustion);
+  tcase_add_test(tc, test_task_limit);
   tcase_add_test(tc, test_syn_flood);
   tcase_add_test(tc, test_stalled_readers);
   tcase_add_test(tc, test_fragment_flood);
