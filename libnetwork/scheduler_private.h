@@ -152,6 +152,12 @@ struct net_scheduler_s
   /* Threads waiting for a busy layer (net_layer_bind/unbind); read at the
      end of every run. */
   atomic_uint exec_waiters;
+  /* Set when an allocation failed at the task limit: caches then return
+     freed tasks to the shared list instead of keeping them, so that free
+     tasks do not sit unreachable in one thread's cache while another
+     thread finds none.  Cleared by the next allocation from that list.
+     Read by every free. */
+  atomic_bool alloc_starving;
   struct net_buffer_pool_s *small_pool;
   struct net_buffer_pool_s *large_pool;
   struct net_buffer_pool_s *medium_pool;
@@ -177,11 +183,6 @@ struct net_scheduler_s
   struct net_task_cache_s *caches;
   struct net_sched_counters_s shared; /* threads without a cache (atomic RMW) */
   atomic_uint_least64_t alloc_failures;
-  /* Set when an allocation failed at the task limit: caches then return
-     freed tasks to the shared list instead of keeping them, so that free
-     tasks do not sit unreachable in one thread's cache while another
-     thread finds none.  Cleared by the next allocation from that list. */
-  atomic_bool alloc_starving;
   atomic_size_t live_layers;
 
   /* Threads waiting for a busy layer (with exec_waiters). */
