@@ -14,7 +14,10 @@
  *         ACKs going back the same way;
  *   rr    1-byte ping-pong between an application on A and the TCP echo
  *         of B (Nagle off): what one transaction costs both stacks, the
- *         processing part of a round-trip latency.
+ *         processing part of a round-trip latency;
+ *   conn  connections one after the other from A to the TCP echo of B,
+ *         each connect, 64 bytes echoed, close (the peers' conn mode):
+ *         what a short connection costs both stacks.
  *
  *   bench_pps                      every mode and variant, each against
  *                                  the link baseline of the same run
@@ -55,7 +58,7 @@
 #define GEN_BURST 32
 #define OP_KICK (NET_OP_LAYER_BASE + 0x7f00)
 
-enum mode_e { MODE_LINK, MODE_UDP, MODE_TCP, MODE_RR };
+enum mode_e { MODE_LINK, MODE_UDP, MODE_TCP, MODE_RR, MODE_CONN };
 
 struct variant_s
 {
@@ -162,6 +165,46 @@ static void gen_stream(struct gen_s *g)
       net_tcp_shutdown(&g->layer, session);
     }
 }
+
+/* CONN: one short connection: 64 bytes out, back, then close. */
+struct conn_app_s
+{
+  struct net_layer_s layer;
+  size_t got;
+  bool closed;
+};
+
+static void conn_task_handle(struct net_layer_s *layer, struct net_task_s *task)
+{
+  struct conn_app_s *c = net_container_of(layer, struct conn_app_s, layer);
+  struct net_layer_s *session = layer->parent;
+  if (task->type == NET_TASK_INBOUND && task->packet.buffer)
+    {
+      c->got += net_buffer_len(task->packet.buffer);
+      if (c->got >= 64 && session)
+        net_tcp_shutdown(layer, session);
+    }
+  else if (task->type == NET_TASK_NOTIFICATION && session
+           && task->notification.opcode == NET_TCP_EV_CONNECTED)
+    {
+      struct net_buffer_s *buf = payload(layer, 64);
+      if (buf && net_tcp_send(layer, session, buf) != 0)
+        net_buffer_refdec(buf);
+    }
+  else if (task->type == NET_TASK_NOTIFICATION
+           && (task->notification.opcode == NET_TCP_EV_PEER_CLOSED
+               || task->notification.opcode == NET_TCP_EV_CLOSED))
+    c->closed = true;
+  net_task_destroy(task);
+}
+
+static void layer_free(struct net_layer_s *layer);
+
+static const struct net_layer_handler_s conn_handler = {
+  .type_name = "bench-conn",
+  .destroyed = layer_free,
+  .task_handle = conn_task_handle,
+};
 
 /* RR: one byte out; the next goes when the echo is back. */
 static void gen_ping(struct gen_s *g)
@@ -369,7 +412,7 @@ static void bench_setup(struct bench_s *b, enum mode_e mode, uint64_t n,
       if (!err)
         err = net_layer_bind(b->st[1].inet.udp, &port, &b->sink->layer);
     }
-  else if (mode == MODE_RR)
+  else if (mode == MODE_RR || mode == MODE_CONN)
     err = net_tcp_echo_listen(b->st[1].tcp, BENCH_PORT, NULL, &b->listener);
   else
     {
@@ -418,7 +461,7 @@ static bool bench_done(const struct bench_s *b, enum mode_e mode, uint64_t n)
 {
   if (mode == MODE_TCP)
     return b->tcp_sink && b->tcp_sink->bytes >= n;
-  if (mode == MODE_RR)
+  if (mode == MODE_RR || mode == MODE_CONN)
     return b->gen->done >= n;
   return b->sink->packets >= n;
 }
@@ -443,6 +486,35 @@ struct result_s
   uint64_t frames;    /* frames on the wire, both directions */
   uint64_t bytes;     /* payload delivered */
 };
+
+/* Connections one after the other, each run to its end (counted in the
+   generator's done). */
+static void conn_loop(struct bench_s *b, uint64_t n)
+{
+  for (unsigned guard = 0; b->gen->done < n && guard < 1000000; guard++)
+    {
+      struct conn_app_s *c = calloc(1, sizeof(*c));
+      net_layer_init(&c->layer, &conn_handler, b->sched, NULL, NULL);
+      struct net_tcp_connect_params_s cp = {
+        .remote = { ADDR_B, BENCH_PORT },
+        .app = &c->layer,
+      };
+      struct net_layer_s *session;
+      if (net_tcp_connect(b->st[0].tcp, &cp, NULL, NULL, &session) != 0)
+        {
+          fprintf(stderr, "bench_pps: connect failed after %llu connections\n",
+                  (unsigned long long)b->gen->done);
+          net_layer_refdec(&c->layer);
+          return;
+        }
+      for (unsigned i = 0; i < 1000 && !c->closed; i++)
+        net_scheduler_run_for(b->sched, NET_NSEC_PER_MSEC);
+      if (c->got >= 64)
+        b->gen->done++;
+      net_layer_refdec(session);
+      net_layer_refdec(&c->layer);
+    }
+}
 
 /* Send @p n packets (link, udp) or @p n MSS worth of bytes (tcp). */
 static struct result_s bench_run(enum mode_e mode, uint64_t n,
@@ -480,6 +552,8 @@ static struct result_s bench_run(enum mode_e mode, uint64_t n,
   double t0 = g_get_monotonic_time() / 1e6;
   if (mode == MODE_LINK || mode == MODE_UDP)
     gen_kick(b.gen);
+  if (mode == MODE_CONN)
+    conn_loop(&b, n);
   for (unsigned i = 0; i < 1000000 && !bench_done(&b, mode, target); i++)
     net_scheduler_run_for(b.sched, NET_NSEC_PER_MSEC);
   r.seconds = g_get_monotonic_time() / 1e6 - t0;
@@ -489,10 +563,10 @@ static struct result_s bench_run(enum mode_e mode, uint64_t n,
       r.bytes = b.tcp_sink ? b.tcp_sink->bytes : 0;
       r.packets = n;
     }
-  else if (mode == MODE_RR)
+  else if (mode == MODE_RR || mode == MODE_CONN)
     {
       r.packets = b.gen->done;
-      r.bytes = b.gen->done;
+      r.bytes = mode == MODE_RR ? b.gen->done : 64 * b.gen->done;
     }
   else
     {
@@ -502,7 +576,8 @@ static struct result_s bench_run(enum mode_e mode, uint64_t n,
   if (!bench_done(&b, mode, target))
     fprintf(stderr, "bench_pps: run did not complete (%llu of %llu)\n",
             (unsigned long long)(mode == MODE_TCP ? r.bytes
-                                 : mode == MODE_RR ? b.gen->done : r.packets),
+                                 : mode == MODE_RR || mode == MODE_CONN
+                                 ? b.gen->done : r.packets),
             (unsigned long long)target);
   if (getenv("BENCH_STATS"))
     for (int i = 0; i < 2; i++)
@@ -537,7 +612,7 @@ static struct result_s bench_median(enum mode_e mode, uint64_t n,
   return rs[0];
 }
 
-static const char *const mode_names[] = { "link", "udp", "tcp", "rr" };
+static const char *const mode_names[] = { "link", "udp", "tcp", "rr", "conn" };
 
 static bool parse_variant(const char *s, struct variant_s *v)
 {
@@ -568,7 +643,7 @@ int main(int argc, char **argv)
     {
       struct variant_s v = { 0 };
       int mode = -1;
-      for (int i = 0; i < 4; i++)
+      for (int i = 0; i < 5; i++)
         if (strcmp(argv[1], mode_names[i]) == 0)
           mode = i;
       for (int i = 3; i < argc; i++)
@@ -576,7 +651,7 @@ int main(int argc, char **argv)
           mode = -1;
       if (mode < 0)
         {
-          fprintf(stderr, "usage: bench_pps [link|udp|tcp|rr N [direct] [offload] [slow]]\n");
+          fprintf(stderr, "usage: bench_pps [link|udp|tcp|rr|conn N [direct] [offload] [slow]]\n");
           return 64;
         }
       struct result_s r = bench_run((enum mode_e)mode, strtoull(argv[2], NULL, 10), &v);
@@ -601,6 +676,8 @@ int main(int argc, char **argv)
     { "rr", MODE_RR, { 0 } },
     { "rr slow path", MODE_RR, { .slow = true } },
     { "rr direct", MODE_RR, { .direct = true } },
+    { "conn", MODE_CONN, { 0 } },
+    { "conn direct", MODE_CONN, { .direct = true } },
   };
   struct variant_s none = { 0 };
   struct result_s link = bench_median(MODE_LINK, n, &none, runs);
@@ -611,7 +688,8 @@ int main(int argc, char **argv)
   print_line("link (baseline)", &link, base);
   for (size_t i = 0; i < G_N_ELEMENTS(cases); i++)
     {
-      struct result_s r = bench_median(cases[i].mode, n, &cases[i].v, runs);
+      uint64_t count = cases[i].mode == MODE_CONN ? n / 20 : n;
+      struct result_s r = bench_median(cases[i].mode, count, &cases[i].v, runs);
       print_line(cases[i].name, &r, base);
     }
   return 0;

@@ -6,9 +6,10 @@
 #   bench/callgrind-pps.sh MODE [N] [VARIANT...]     (from the build directory)
 #   MODE: link (pair + Ethernet), udp (+ IPv4 + UDP), tcp (+ IPv4 + TCP,
 #         N full-sized segments of one connection, ACKs included), rr (N
-#         1-byte transactions with a TCP echo, both stacks)
+#         1-byte transactions with a TCP echo, both stacks), conn (N short
+#         connections to a TCP echo: connect, 64 bytes, close)
 set -eu
-mode=${1:?usage: callgrind-pps.sh link|udp|tcp|rr [N] [VARIANT...]}
+mode=${1:?usage: callgrind-pps.sh link|udp|tcp|rr|conn [N] [VARIANT...]}
 shift
 n=20000
 case ${1:-} in

@@ -31,3 +31,13 @@ check_PROGRAMS += tests/perf/test_fastpath
 TESTS += tests/perf/test_fastpath
 tests_perf_test_fastpath_CFLAGS = $(NET_TEST_CFLAGS)
 tests_perf_test_fastpath_LDADD = $(NET_TEST_LIBS)
+check_PROGRAMS += tests/perf/test_csum
+TESTS += tests/perf/test_csum
+tests_perf_test_csum_CFLAGS = $(NET_TEST_CFLAGS)
+tests_perf_test_csum_LDADD = $(NET_TEST_LIBS)
+
+# The echo benchmark against lwIP and the kernel (root; its own Makefile,
+# not built by make; see bench/peers/README.md and doc/performance.md).
+EXTRA_DIST += bench/peers/Makefile bench/peers/README.md bench/peers/echo_client.c \
+	bench/peers/kernel_echo.c bench/peers/lwip_echo.c bench/peers/run_peers.sh \
+	doc/performance.md

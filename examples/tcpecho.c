@@ -28,7 +28,7 @@ static void usage(FILE *out)
   fputs("Usage: tcpecho -i TAPNAME --addr A.B.C.D/N [--gateway A.B.C.D]\n"
         "               [--port PORT] [--scheduler loop|threaded] [--workers N]\n"
         "               [--dump] [--pcap FILE] [--create] [--offload none|csum|tso]\n"
-        "               [--window KIB] [--no-fastpath] [--direct]\n"
+        "               [--window KIB] [--no-fastpath] [--no-direct]\n"
         "Echo TCP and UDP on a port of a TAP interface; answer ARP and ping.\n"
         "\n"
         "  -i, --interface=NAME   TAP interface to attach to (required)\n"
@@ -44,8 +44,9 @@ static void usage(FILE *out)
         "                         or tso (checksums and TCP segmentation, default)\n"
         "      --window=KIB       receive window and send buffer of each connection\n"
         "                         (default: the TCP layer's, 256 and 512 KiB)\n"
-        "      --direct           loop scheduler: run a task's handler at once when its\n"
-        "                         layer is idle (direct dispatch, run-to-completion)\n"
+        "      --no-direct        loop scheduler: queue every task (by default a task's\n"
+        "                         handler runs at once when its layer is idle: direct\n"
+        "                         dispatch, run-to-completion)\n"
         "      --no-fastpath      every segment through ethernet, ipv4 and tcp (the\n"
         "                         fast path hands established connections' segments\n"
         "                         from the link to their session directly)\n"
@@ -69,7 +70,7 @@ struct options_s
   uint32_t offloads;
   uint32_t window;      /* receive window and send buffer, bytes (0: default) */
   bool no_fastpath;
-  unsigned direct;      /* loop scheduler: direct dispatch depth (0: off) */
+  bool no_direct;       /* loop scheduler: no direct dispatch */
 };
 
 static int parse_options(int argc, char **argv, struct options_s *o)
@@ -87,7 +88,7 @@ static int parse_options(int argc, char **argv, struct options_s *o)
     { "offload", required_argument, NULL, 'O' },
     { "window", required_argument, NULL, 'N' },
     { "no-fastpath", no_argument, NULL, 'F' },
-    { "direct", no_argument, NULL, 'D' },
+    { "no-direct", no_argument, NULL, 'D' },
     { "help", no_argument, NULL, 'h' },
     { NULL, 0, NULL, 0 },
   };
@@ -160,7 +161,7 @@ static int parse_options(int argc, char **argv, struct options_s *o)
         o->no_fastpath = true;
         break;
       case 'D':
-        o->direct = 8;
+        o->no_direct = true;
         break;
       case 'N':
         {
@@ -223,12 +224,15 @@ int main(int argc, char **argv)
      the pools only allocate what is used. */
   struct net_scheduler_options_s so = {
     .workers = o.workers,
-    .direct_depth = o.direct,
+    /* Run-to-completion: a segment goes through its layers as calls
+       (fewer instructions per packet, see doc/performance.md). */
+    .direct_depth = o.no_direct ? 0 : 8,
     .large_buffers = 32768,
     .small_buffers = 16384,
-    /* TSO: each connection holds up to a dozen 64 KiB super-segments
-       (receive window and send buffer). */
-    .jumbo_buffers = 2048,
+    /* TSO: each connection holds up to a few dozen super-segments
+       (receive window and send buffer), in medium and jumbo buffers. */
+    .medium_buffers = 8192,
+    .jumbo_buffers = 4096,
   };
   struct net_scheduler_s *sched = o.threaded ? net_scheduler_threaded_create(&so)
                          : net_scheduler_loop_create(NULL, &so);

@@ -541,13 +541,18 @@ static void eth_task_handle(struct net_layer_s *layer, struct net_task_s *task)
         }
       if (net_flow_task(task))
         {
-          if (e->flows)
+          if (e->flows && net_flow_table_request(e->flows, net_flow_task(task)))
             {
-              net_flow_table_request(e->flows, net_flow_task(task));
-              atomic_store_explicit(&e->stats[ETH_FASTPATH_FLOWS],
-                                    net_flow_table_count(e->flows),
-                                    memory_order_relaxed);
+              /* Behind every frame of the flow sent the slow way so far. */
+              struct net_layer_s *ip = g_hash_table_lookup(
+                e->by_type, GUINT_TO_POINTER(NET_ETHERTYPE_IPV4));
+              if (ip)
+                net_flow_activate(layer, ip, net_flow_task(task));
             }
+          if (e->flows)
+            atomic_store_explicit(&e->stats[ETH_FASTPATH_FLOWS],
+                                  net_flow_table_count(e->flows),
+                                  memory_order_relaxed);
           net_task_destroy(task);
           return;
         }

@@ -50,6 +50,29 @@ int net_flow_unregister(struct net_layer_s *layer, const struct net_flow_key_s *
   return flow_request(layer, key, NET_FLOW_OP_UNREGISTER);
 }
 
+int net_flow_activate(struct net_layer_s *link, struct net_layer_s *child,
+                      const struct net_flow_task_s *req)
+{
+  struct net_flow_task_s *ft = malloc(sizeof(*ft));
+  if (!ft)
+    return -ENOMEM;
+  net_task_init(&ft->task, flow_task_destroy);
+  ft->key = req->key;
+  ft->layer = net_layer_refinc(req->layer);
+  return net_task_notification_push(&ft->task, child, link, NET_FLOW_OP_ACTIVE, 0, 0);
+}
+
+void net_flow_forward_up(struct net_layer_s *layer, struct net_task_s *task,
+                         struct net_layer_s *child)
+{
+  if (!child)
+    {
+      net_task_destroy(task);
+      return;
+    }
+  net_task_notification_push(task, child, layer, NET_FLOW_OP_ACTIVE, 0, 0);
+}
+
 struct net_flow_task_s *net_flow_task(struct net_task_s *task)
 {
   if (!task || task->type != NET_TASK_NOTIFICATION || task->destroy != flow_task_destroy)
@@ -179,11 +202,14 @@ static void flow_grow(struct net_flow_table_s *t)
   free(old);
 }
 
-void net_flow_table_request(struct net_flow_table_s *t, struct net_flow_task_s *ft)
+bool net_flow_table_request(struct net_flow_table_s *t, struct net_flow_task_s *ft)
 {
+  uint32_t op = ft->task.notification.opcode;
+  if (op != NET_FLOW_OP_REGISTER && op != NET_FLOW_OP_UNREGISTER)
+    return false;
   struct net_flow_entry_s **pp = flow_slot(t, &ft->key);
   struct net_flow_entry_s *e = *pp;
-  if (ft->task.notification.opcode == NET_FLOW_OP_UNREGISTER)
+  if (op == NET_FLOW_OP_UNREGISTER)
     {
       /* Only the registered layer withdraws (a newer one may own it). */
       if (e && e->layer == ft->layer)
@@ -193,25 +219,26 @@ void net_flow_table_request(struct net_flow_table_s *t, struct net_flow_task_s *
           net_layer_refdec(e->layer);
           free(e);
         }
-      return;
+      return false;
     }
   if (e)
     {
       net_layer_refdec(e->layer);
       e->layer = net_layer_refinc(ft->layer);
-      return;
+      return true;
     }
   if (ft->key.protocol != NET_IPPROTO_TCP)
-    return;
+    return false;
   e = malloc(sizeof(*e));
   if (!e)
-    return;   /* no fast path for this flow: the slow one works */
+    return false;   /* no fast path for this flow: the slow one works */
   e->key = ft->key;
   e->layer = net_layer_refinc(ft->layer);
   e->next = *pp;
   *pp = e;
   if (++t->count > t->mask + 1)
     flow_grow(t);
+  return true;
 }
 
 static inline uint32_t rd32(const uint8_t *p)

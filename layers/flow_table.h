@@ -19,8 +19,10 @@ void net_flow_table_free(struct net_flow_table_s *t);
 /* Flows registered now. */
 size_t net_flow_table_count(const struct net_flow_table_s *t);
 
-/* Apply a delivered flow request (the caller destroys the task). */
-void net_flow_table_request(struct net_flow_table_s *t, struct net_flow_task_s *ft);
+/* Apply a delivered flow request (the caller destroys the task); true
+   when it registered the flow (the caller then sends the
+   NET_FLOW_OP_ACTIVE marker, net_flow_activate()). */
+bool net_flow_table_request(struct net_flow_table_s *t, struct net_flow_task_s *ft);
 
 /* @p frame begins at its Ethernet header (IPv4 ethertype, to our MAC).
    The layer of a registered flow that may take it directly: the frame is

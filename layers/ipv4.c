@@ -384,6 +384,16 @@ static void ipv4_notification(struct ipv4_s *ip, struct net_task_s *task)
         }
       ipv4_count(ip, IPV4_DROP_BAD_TASK);
       break;
+    case NET_FLOW_OP_ACTIVE:
+      /* The link's marker, behind the flow's frames: to the transport. */
+      if (net_flow_task(task) && task->source == inet_parent(&ip->layer))
+        {
+          net_flow_forward_up(&ip->layer, task,
+                              ip->children[net_flow_task(task)->key.protocol]);
+          return;
+        }
+      ipv4_count(ip, IPV4_DROP_BAD_TASK);
+      break;
     default:
       ipv4_count(ip, IPV4_DROP_BAD_TASK);
       break;

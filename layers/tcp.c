@@ -46,6 +46,9 @@ const char *const net_tcp_stat_names[NET_TCP_STAT_COUNT] = {
   [NET_TCP_STAT_DROP_NO_BUFFER] = "drop_no_buffer",
   [NET_TCP_STAT_DROP_SEND_OVERFLOW] = "drop_send_overflow",
   [NET_TCP_STAT_SEND_MEM_PRESSURE] = "send_mem_pressure",
+  [NET_TCP_STAT_FLOW_REGISTERED] = "fastpath_registered",
+  [NET_TCP_STAT_FLOW_HELD] = "fastpath_held",
+  [NET_TCP_STAT_FLOW_MARKER_LOST] = "fastpath_marker_lost",
 };
 
 bool net_tcp_pool_pressure(struct net_scheduler_s *sched)
@@ -641,6 +644,19 @@ static void tcp_task_handle(struct net_layer_s *layer, struct net_task_s *task)
         {
           /* A session asks for the fast path: towards the link. */
           net_flow_forward(layer, task);
+          return;
+        }
+      if (net_flow_task(task) && task->source == layer->parent
+          && task->notification.opcode == NET_FLOW_OP_ACTIVE)
+        {
+          /* The link's marker, behind the flow's segments: to its session. */
+          const struct net_flow_key_s *k = &net_flow_task(task)->key;
+          struct net_tcp_tuple_s tuple = {
+            .local_addr = k->local_addr, .remote_addr = k->remote_addr,
+            .local_port = k->local_port, .remote_port = k->remote_port,
+          };
+          struct net_tcp_session_s *s = session_lookup(t, &tuple);
+          net_flow_forward_up(layer, task, s ? &s->layer : NULL);
           return;
         }
       net_task_destroy(task);

@@ -756,6 +756,8 @@ void net_tcp_input(struct net_tcp_session_s *s, struct net_task_s *task)
       net_task_destroy(task);
       return;
     }
+  if (fast && net_tcp_session_flow_hold(s, task))
+    return;
   /* Segments that did not come through the tcp layer (the fast path)
      were not verified yet. */
   if (fast

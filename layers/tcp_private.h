@@ -193,6 +193,9 @@ enum net_tcp_stat_e
   NET_TCP_STAT_DROP_NO_BUFFER,
   NET_TCP_STAT_DROP_SEND_OVERFLOW,
   NET_TCP_STAT_SEND_MEM_PRESSURE,
+  NET_TCP_STAT_FLOW_REGISTERED,
+  NET_TCP_STAT_FLOW_HELD,
+  NET_TCP_STAT_FLOW_MARKER_LOST,
   NET_TCP_STAT_COUNT
 };
 
@@ -345,6 +348,7 @@ enum
                                         not reported to it yet */
   NET_TCP_SF_RTX_TS = 1u << 24,      /* rtx_tsval is valid */
   NET_TCP_SF_FLOW = 1u << 25,        /* registered for the fast path */
+  NET_TCP_SF_FLOW_ACTIVE = 1u << 26, /* ...and the link's marker arrived */
 };
 
 struct net_tcp_session_s
@@ -412,6 +416,11 @@ struct net_tcp_session_s
   net_time_t oow_last;
 
   struct net_tcp_seg_cache_s cache;
+
+  /* Fast path: segments that came the fast way before the link's marker
+     (net/layer/flow.h), held so they keep their order with the slow way. */
+  struct net_tcp_parked_s *parked_head, *parked_tail;
+  unsigned parked_count;
 
   /* Application side (any thread). */
   atomic_long snd_space;               /* send-buffer room, bytes */
@@ -485,6 +494,9 @@ void net_tcp_session_established(struct net_tcp_session_s *s);
 /* Fast path (net/layer/flow.h): ask for it once the connection carried
    some traffic (a short one is not worth the registration). */
 void net_tcp_session_flow_check(struct net_tcp_session_s *s);
+/* A segment that came the fast way: held (true) while the link's marker
+   is still on its way the slow way. */
+bool net_tcp_session_flow_hold(struct net_tcp_session_s *s, struct net_task_s *task);
 /* Send-buffer room came back: WRITABLE when the application waits. */
 void net_tcp_session_space_returned(struct net_tcp_session_s *s, size_t n);
 /* Receive window room (rcv_buf minus what the application holds). */

@@ -219,6 +219,68 @@ void net_tcp_session_space_returned(struct net_tcp_session_s *s, size_t n)
 
 /* Segments a connection receives before it asks for the fast path. */
 #define FLOW_MIN_SEGS 8
+/* Segments held waiting for the link's marker, at most: beyond, the
+   marker is taken as lost (the order may then suffer, nothing else). */
+#define FLOW_HOLD_MAX 256
+
+struct net_tcp_parked_s
+{
+  struct net_tcp_parked_s *next;
+  struct net_task_s *task;
+};
+
+static void flow_parked_drop(struct net_tcp_session_s *s)
+{
+  while (s->parked_head)
+    {
+      struct net_tcp_parked_s *p = s->parked_head;
+      s->parked_head = p->next;
+      net_task_destroy(p->task);
+      free(p);
+    }
+  s->parked_tail = NULL;
+  s->parked_count = 0;
+}
+
+/* The marker arrived (or is given up on): what was held goes in, in the
+   order it came. */
+static void flow_release(struct net_tcp_session_s *s)
+{
+  s->flags |= NET_TCP_SF_FLOW_ACTIVE;
+  struct net_tcp_parked_s *p = s->parked_head;
+  s->parked_head = s->parked_tail = NULL;
+  s->parked_count = 0;
+  while (p)
+    {
+      struct net_tcp_parked_s *next = p->next;
+      net_tcp_input(s, p->task);
+      free(p);
+      p = next;
+    }
+}
+
+bool net_tcp_session_flow_hold(struct net_tcp_session_s *s, struct net_task_s *task)
+{
+  if ((s->flags & (NET_TCP_SF_FLOW | NET_TCP_SF_FLOW_ACTIVE)) != NET_TCP_SF_FLOW)
+    return false;
+  struct net_tcp_parked_s *p = s->parked_count < FLOW_HOLD_MAX ? malloc(sizeof(*p)) : NULL;
+  if (!p)
+    {
+      net_tcp_count(s->shared, NET_TCP_STAT_FLOW_MARKER_LOST, 1);
+      flow_release(s);
+      return false;
+    }
+  net_tcp_count(s->shared, NET_TCP_STAT_FLOW_HELD, 1);
+  p->next = NULL;
+  p->task = task;
+  if (s->parked_tail)
+    s->parked_tail->next = p;
+  else
+    s->parked_head = p;
+  s->parked_tail = p;
+  s->parked_count++;
+  return true;
+}
 
 static void flow_key(const struct net_tcp_session_s *s, struct net_flow_key_s *k)
 {
@@ -237,7 +299,10 @@ void net_tcp_session_flow_check(struct net_tcp_session_s *s)
   struct net_flow_key_s k;
   flow_key(s, &k);
   if (net_flow_register(&s->layer, &k) == 0)
-    s->flags |= NET_TCP_SF_FLOW;
+    {
+      s->flags |= NET_TCP_SF_FLOW;
+      net_tcp_count(s->shared, NET_TCP_STAT_FLOW_REGISTERED, 1);
+    }
 }
 
 void net_tcp_session_established(struct net_tcp_session_s *s)
@@ -343,7 +408,8 @@ void net_tcp_session_finish(struct net_tcp_session_s *s, int err)
       struct net_flow_key_s k;
       flow_key(s, &k);
       net_flow_unregister(&s->layer, &k);
-      s->flags &= ~NET_TCP_SF_FLOW;
+      s->flags &= ~(NET_TCP_SF_FLOW | NET_TCP_SF_FLOW_ACTIVE);
+      flow_parked_drop(s);
     }
   atomic_store_explicit(&s->snd_closed, true, memory_order_release);
   net_tcp_timer_stop_all(s);
@@ -608,6 +674,17 @@ static void session_task_handle(struct net_layer_s *layer, struct net_task_s *ta
       net_tcp_timer_fired(s, task);
       return;
     case NET_TASK_NOTIFICATION:
+      if (net_flow_task(task))
+        {
+          /* The link's marker: every segment that came the slow way
+             before the fast one is in. */
+          bool ours = task->notification.opcode == NET_FLOW_OP_ACTIVE
+                      && net_flow_task(task)->layer == layer;
+          net_task_destroy(task);
+          if (ours && (s->flags & NET_TCP_SF_FLOW) && !(s->flags & NET_TCP_SF_DONE))
+            flow_release(s);
+          return;
+        }
       control(s, task);
       return;
     default:
@@ -677,6 +754,7 @@ static void session_destroyed(struct net_layer_s *layer)
 {
   struct net_tcp_session_s *s = net_tcp_session(layer);
 
+  flow_parked_drop(s);
   atomic_fetch_sub_explicit(&s->shared->snd_mem, (long)s->sndq.truesize,
                             memory_order_acq_rel);
   net_tcp_segq_purge(&s->sndq, &s->cache);

@@ -1,6 +1,7 @@
 /* The Internet checksum (RFC 1071) (net/checksum.h). */
 #include <config.h>
 #include <net/checksum.h>
+#include <glib.h>
 #include <string.h>
 
 /* One's complement addition of 64-bit words: the carry out of the top
@@ -93,10 +94,16 @@ uint32_t net_csum_add(uint32_t sum, const void *data, size_t len)
 uint32_t net_csum_pseudo_ipv4(uint32_t src, uint32_t dst, uint8_t protocol,
                               uint32_t len)
 {
-  uint8_t ph[12] = {
-    (uint8_t)(src >> 24), (uint8_t)(src >> 16), (uint8_t)(src >> 8), (uint8_t)src,
-    (uint8_t)(dst >> 24), (uint8_t)(dst >> 16), (uint8_t)(dst >> 8), (uint8_t)dst,
-    0, protocol, (uint8_t)(len >> 8), (uint8_t)len,
-  };
-  return net_csum_add(0, ph, sizeof(ph));
+  /* The 16-bit words of the pseudo-header as numbers (big-endian on the
+     wire), summed and folded; then in memory order like every partial
+     sum of net_csum_add(), which on a little-endian host is the byte
+     swap (RFC 1071 2(B)): no 12-byte buffer to walk. */
+  uint64_t sum = (uint64_t)(src >> 16) + (src & 0xffff) + (dst >> 16) + (dst & 0xffff)
+                 + protocol + (len >> 16) + (len & 0xffff);
+  sum = (sum & 0xffff) + (sum >> 16);
+  sum = (sum & 0xffff) + (sum >> 16);
+#if G_BYTE_ORDER == G_LITTLE_ENDIAN
+  sum = (uint16_t)(sum << 8 | sum >> 8);
+#endif
+  return (uint32_t)sum;
 }

@@ -240,15 +240,7 @@ static void fz_answer_arp(struct fz_stack_s *s, const uint8_t *arp)
   memcpy(f, arp + 8, 6);               /* to the requester */
   memcpy(f + 6, FZ_PEER_MAC, 6);
   fz_wr16(f + 12, NET_ETHERTYPE_ARP);
-  fz_wr16(f + 14, 1);
-  fz_wr16(f + 16, NET_ETHERTYPE_IPV4);
-  f[18] = 6;
-  f[19] = 4;
-  fz_wr16(f + 20, 2);
-  memcpy(f + 22, FZ_PEER_MAC, 6);
-  fz_wr32(f + 28, FZ_PEER_IP);
-  memcpy(f + 32, arp + 8, 6);
-  memcpy(f + 38, arp + 14, 4);
+  fz_build_arp(f + 14, 2, FZ_PEER_MAC, FZ_PEER_IP, arp + 8, fz_rd32(arp + 14));
   struct net_buffer_s *b = net_scheduler_buffer_alloc(s->sched, 64, sizeof f);
   if (!b)
     return;   /* pool exhausted: the "wire" lost it */

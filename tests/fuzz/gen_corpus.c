@@ -64,21 +64,6 @@ static size_t eth(uint8_t *f, const uint8_t *dst, uint16_t type)
   return 14;
 }
 
-static size_t arp(uint8_t *p, uint16_t op, const uint8_t *sha, uint32_t spa,
-                  uint32_t tpa)
-{
-  fz_wr16(p, 1);
-  fz_wr16(p + 2, 0x0800);
-  p[4] = 6;
-  p[5] = 4;
-  fz_wr16(p + 6, op);
-  memcpy(p + 8, sha, 6);
-  fz_wr32(p + 14, spa);
-  memset(p + 18, 0, 6);
-  fz_wr32(p + 24, tpa);
-  return 28;
-}
-
 static size_t arp_frame(uint8_t *f, uint16_t op, uint32_t spa, uint32_t tpa,
                         bool bcast)
 {
@@ -86,7 +71,7 @@ static size_t arp_frame(uint8_t *f, uint16_t op, uint32_t spa, uint32_t tpa,
   uint8_t mac[6];
   memcpy(mac, FZ_PEER_MAC, 6);
   mac[5] = (uint8_t)spa;
-  return n + arp(f + n, op, mac, spa, tpa);
+  return n + fz_build_arp(f + n, op, mac, spa, NULL, tpa);
 }
 
 static size_t icmp_echo(uint8_t *p, uint8_t type, size_t len)

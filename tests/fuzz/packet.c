@@ -98,3 +98,21 @@ void fz_fix_ipv4(uint8_t *p, size_t len, unsigned ctl)
       break;
     }
 }
+
+size_t fz_build_arp(uint8_t *out, uint16_t op, const uint8_t sha[6],
+                    uint32_t spa, const uint8_t tha[6], uint32_t tpa)
+{
+  fz_wr16(out, 1);
+  fz_wr16(out + 2, 0x0800);
+  out[4] = 6;
+  out[5] = 4;
+  fz_wr16(out + 6, op);
+  memcpy(out + 8, sha, 6);
+  fz_wr32(out + 14, spa);
+  if (tha)
+    memcpy(out + 18, tha, 6);
+  else
+    memset(out + 18, 0, 6);
+  fz_wr32(out + 24, tpa);
+  return 28;
+}

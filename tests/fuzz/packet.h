@@ -24,6 +24,11 @@ uint32_t fz_rd32(const uint8_t *p);
 size_t fz_build_ipv4(uint8_t *out, uint32_t src, uint32_t dst, uint8_t proto,
                      uint16_t frag, const uint8_t *payload, size_t len);
 
+/* An Ethernet/IPv4 ARP packet (28 bytes) of operation @p op (1 request,
+   2 reply); @p tha NULL: all zero. */
+size_t fz_build_arp(uint8_t *out, uint16_t op, const uint8_t sha[6],
+                    uint32_t spa, const uint8_t tha[6], uint32_t tpa);
+
 /* Repair an IPv4 packet of @p len bytes in place: FZ_CTL_FIX_LEN sets its
    total length, FZ_CTL_FIX_CSUM recomputes the header checksum and, for
    an unfragmented ICMP, UDP or TCP datagram, the transport checksum. */

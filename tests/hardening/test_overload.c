@@ -429,15 +429,7 @@ static void inject_arp_request(struct hn_net_s *n, uint32_t spa)
   for (unsigned i = 7; i < 12; i++)
     f[i] = (uint8_t)rng();
   fz_wr16(f + 12, NET_ETHERTYPE_ARP);
-  fz_wr16(f + 14, 1);
-  fz_wr16(f + 16, NET_ETHERTYPE_IPV4);
-  f[18] = 6;
-  f[19] = 4;
-  fz_wr16(f + 20, 1);
-  memcpy(f + 22, f + 6, 6);
-  fz_wr32(f + 28, spa);
-  memset(f + 32, 0, 6);
-  fz_wr32(f + 38, HN_SERVER_IP);
+  fz_build_arp(f + 14, 1, f + 6, spa, NULL, HN_SERVER_IP);
   hn_inject(n, 1, f, sizeof f);
 }
 

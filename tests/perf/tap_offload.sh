@@ -36,10 +36,11 @@ fail() {
   exit 1
 }
 
-# counter NAME: value of "  ethernet.NAME N" in the log (0 when absent:
-# tcpecho prints only non-zero counters).
+# counter NAME [LAYER]: value of "  LAYER.NAME N" in the log (LAYER
+# ethernet by default; 0 when absent: tcpecho prints only non-zero
+# counters).
 counter() {
-  awk -v k="ethernet.$1" '$1 == k { v = $2 } END { print v + 0 }' "$LOG"
+  awk -v k="${2:-ethernet}.$1" '$1 == k { v = $2 } END { print v + 0 }' "$LOG"
 }
 
 netns_create
@@ -74,8 +75,11 @@ for mode in none csum tso tso-slow none-slow; do
   tx_csum=$(counter tap_tx_csum_offload)
   bad=$(( $(counter tap_rx_bad_vnet_hdr) + $(counter tap_tx_bad_offload) ))
   hits=$(counter fastpath_hits)
+  lost=$(counter fastpath_marker_lost tcp)
   echo "   rx_gso=$rx_gso (copied to medium buffers: $(counter tap_rx_copied)) tx_gso=$tx_gso" \
-    "rx_csum=$rx_csum tx_csum=$tx_csum bad=$bad fast=$hits"
+    "rx_csum=$rx_csum tx_csum=$tx_csum bad=$bad fast=$hits" \
+    "(held for the marker: $(counter fastpath_held tcp), marker lost: $lost)"
+  [ "$lost" = 0 ] || fail "fast-path markers lost"
   [ "$bad" = 0 ] || fail "virtio-net headers refused ($offload)"
   if [ -n "$fastpath" ]; then
     [ "$hits" = 0 ] || fail "fast path taken while off"

@@ -33,7 +33,8 @@ struct rec_s
   uint8_t last[128];          /* first bytes of the last packet */
   uint8_t last_ip[20];        /* the 20 bytes in front of it */
   struct net_addr_s last_src, last_dst;
-  bool last_csum_valid;
+  unsigned markers;           /* NET_FLOW_OP_ACTIVE received */
+  unsigned packets_at_marker; /* packets received before it */
 };
 
 static void rec_task_handle(struct net_layer_s *layer, struct net_task_s *task)
@@ -50,7 +51,12 @@ static void rec_task_handle(struct net_layer_s *layer, struct net_task_s *task)
       r->last_src = task->packet.src;
       r->last_dst = task->packet.dst;
     }
-  if (net_flow_task(task))
+  if (net_flow_task(task) && task->notification.opcode == NET_FLOW_OP_ACTIVE)
+    {
+      r->markers++;
+      r->packets_at_marker = r->packets;
+    }
+  else if (net_flow_task(task))
     {
       net_flow_forward(layer, task);
       return;
@@ -237,9 +243,13 @@ START_TEST(test_classifier_rules)
   ck_assert(!went_fast(&w, SH_OK, 100));
   ck_assert_uint_eq(stat_of(w.eb, "fastpath_misses"), 0);
 
-  /* The request crosses the intermediate layer to the link. */
+  /* The request crosses the intermediate layer to the link, which sends
+     its marker the slow way (here to the IPv4 child), behind the frame
+     that went that way before. */
   flow_request(&w, w.flow, true);
   ck_assert_uint_eq(stat_of(w.eb, "fastpath_flows"), 1);
+  ck_assert_uint_eq(w.slow->markers, 1);
+  ck_assert_uint_eq(w.slow->packets_at_marker, 1);
   ck_assert(went_fast(&w, SH_OK, 100));
 
   /* What the flow's layer gets: the TCP segment, the IPv4 header in

@@ -31,6 +31,15 @@
  * of one flow may thus reach the layer by two ways and in a different
  * order than they arrived, as reordering on a network would.
  *
+ * Order at the switch: frames of the flow the link sent the slow way
+ * before the registration took effect may still be on their way through
+ * the layers when the first ones arrive the fast way.  So the link also
+ * sends a NET_FLOW_OP_ACTIVE notification the slow way, behind them
+ * (each layer passes it to the child the flow belongs to:
+ * net_flow_forward_up()); the flow's layer holds back what comes the fast
+ * way until that marker arrived, and the flow's segments reach it in the
+ * order they were received.
+ *
  * A registration holds a reference on the registered layer until it is
  * unregistered (or the link layer goes).  Requests from one layer keep
  * their order.  Counters of the Ethernet layer: fastpath_hits (frames
@@ -54,6 +63,8 @@ enum net_flow_opcode_e
   NET_FLOW_OP_BASE = NET_OP_LAYER_BASE + 0x0900,
   NET_FLOW_OP_REGISTER = NET_FLOW_OP_BASE,
   NET_FLOW_OP_UNREGISTER,
+  /** Travelling up from the link: the registration took effect. */
+  NET_FLOW_OP_ACTIVE,
 };
 
 /** A flow, from the point of view of the stack (host order). */
@@ -93,6 +104,23 @@ struct net_flow_task_s *net_flow_task(struct net_task_s *task);
  * flow request on to its own parent (destroyed when it has none).
  */
 void net_flow_forward(struct net_layer_s *layer, struct net_task_s *task);
+
+/**
+ * For the link that registered a flow (in its context): send the
+ * NET_FLOW_OP_ACTIVE marker of @p req up to @p child, the way the flow's
+ * frames went so far.  Does not consume @p req.
+ * @return 0, -ENOMEM, or the push's error.
+ */
+int net_flow_activate(struct net_layer_s *link, struct net_layer_s *child,
+                      const struct net_flow_task_s *req);
+
+/**
+ * For a layer between the link and the flow's layer: pass a delivered
+ * NET_FLOW_OP_ACTIVE marker on to @p child, the child the flow belongs
+ * to (destroyed when NULL).
+ */
+void net_flow_forward_up(struct net_layer_s *layer, struct net_task_s *task,
+                         struct net_layer_s *child);
 
 #ifdef __cplusplus
 }
