@@ -140,11 +140,30 @@ struct net_sched_backend_s
 /* A scheduler; each backend embeds it as its first member. */
 struct net_scheduler_s
 {
+  /* Read by every push and every run, on every thread, and (almost) never
+     written: kept apart from the locks and counters below, which other
+     threads write (a timer armed on one core must not evict the line
+     every push on the other cores reads). */
   const struct net_sched_backend_s *backend;
   struct net_scheduler_options_s options;
   atomic_bool shutdown;
   /* Pushes take net_sched_task_queue_slow(): shutdown or direct dispatch. */
   atomic_bool push_slow;
+  /* Threads waiting for a busy layer (net_layer_bind/unbind); read at the
+     end of every run. */
+  atomic_uint exec_waiters;
+  /* Set when an allocation failed at the task limit: caches then return
+     freed tasks to the shared list instead of keeping them, so that free
+     tasks do not sit unreachable in one thread's cache while another
+     thread finds none.  Cleared by the next allocation from that list.
+     Read by every free. */
+  atomic_bool alloc_starving;
+  struct net_buffer_pool_s *small_pool;
+  struct net_buffer_pool_s *large_pool;
+  struct net_buffer_pool_s *medium_pool;
+  struct net_buffer_pool_s *jumbo_pool;
+  char hot_end[64]; /* fields 64 bytes apart never share a cache line */
+
   atomic_uint_least64_t virtual_now;
 
   /* Timers: a binary min-heap under timer_lock. */
@@ -164,25 +183,14 @@ struct net_scheduler_s
   struct net_task_cache_s *caches;
   struct net_sched_counters_s shared; /* threads without a cache (atomic RMW) */
   atomic_uint_least64_t alloc_failures;
-  /* Set when an allocation failed at the task limit: caches then return
-     freed tasks to the shared list instead of keeping them, so that free
-     tasks do not sit unreachable in one thread's cache while another
-     thread finds none.  Cleared by the next allocation from that list. */
-  atomic_bool alloc_starving;
   atomic_size_t live_layers;
 
-  /* Threads waiting for a busy layer (net_layer_bind/unbind). */
+  /* Threads waiting for a busy layer (with exec_waiters). */
   pthread_mutex_t exec_lock;
   pthread_cond_t exec_cond;
-  atomic_uint exec_waiters;
 
   /* Parent pointers and children lists. */
   pthread_mutex_t tree_lock;
-
-  struct net_buffer_pool_s *small_pool;
-  struct net_buffer_pool_s *large_pool;
-  struct net_buffer_pool_s *medium_pool;
-  struct net_buffer_pool_s *jumbo_pool;
 };
 
 /* Locks are pthread ones, not GMutex: GLib's futex-based GMutex is
