@@ -458,7 +458,7 @@ START_TEST(one_child_only)
   stack_new(_i, NULL);
   struct rec_s *other = rec_new(S);
   ck_assert_int_eq(net_layer_bind(I, NULL, &other->layer), -EADDRINUSE);
-  ck_assert_ptr_null(other->layer.parent);
+  ck_assert_ptr_null(net_layer_parent(&other->layer));
   /* Once the child is gone, another may take its place. */
   net_layer_unbind(I, &C->layer);
   ck_assert_int_eq(net_layer_bind(I, NULL, &other->layer), 0);
@@ -612,7 +612,7 @@ START_TEST(dangling_cuts_the_wire)
   net_layer_unbind(&P->layer, I);
   net_scheduler_run_until_idle(S);
   ck_assert_uint_eq(drops->len, 2);
-  ck_assert_ptr_null(I->parent);
+  ck_assert_ptr_null(net_layer_parent(I));
   /* The timer went with the parent: nothing arrives, nothing is left. */
   net_scheduler_run_for(S, 5 * NET_NSEC_PER_SEC);
   ck_assert_uint_eq(C->log->len, 0);

@@ -49,7 +49,7 @@ struct client_s
 
 static void client_write(struct client_s *c)
 {
-  struct net_layer_s *session = c->layer.parent;
+  struct net_layer_s *session = net_layer_parent(&c->layer);
   /* Big writes, as a bulk application does: TSO gets whole buffers. */
   size_t chunk = c->mss_writes ? c->layer.context.mtu : 4 * c->layer.context.mtu + 123;
   while (session && c->sent < c->total)
@@ -433,7 +433,7 @@ static void raw_send(struct raw_s *from, struct net_layer_s *peer_eth, size_t le
   struct net_addr_s dst = { .valid = NET_ADDR_MAC };
   net_ethernet_mac(peer_eth, dst.mac);
   struct net_task_s *t = net_scheduler_task_alloc(from->layer.scheduler);
-  ck_assert_int_eq(net_task_outbound_push(t, from->layer.parent, &from->layer, NULL,
+  ck_assert_int_eq(net_task_outbound_push(t, net_layer_parent(&from->layer), &from->layer, NULL,
                                           &dst, buf), 0);
 }
 

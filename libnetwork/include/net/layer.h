@@ -187,7 +187,7 @@ struct net_layer_s
   atomic_uint refcount;             /**< use net_layer_refinc/refdec */
   const struct net_layer_handler_s *handler; /**< the layer type's methods */
   struct net_scheduler_s *scheduler; /**< delivers every task of the layer */
-  struct net_layer_s *parent;       /**< weak, NULL when not bound */
+  struct net_layer_s *parent;       /**< weak; read with net_layer_parent() */
   struct net_layer_s *children;     /**< first bound child */
   struct net_layer_s *sibling_next; /**< next child of our parent */
   struct net_layer_s *sibling_prev; /**< previous child of our parent */
@@ -271,6 +271,19 @@ void net_layer_context_changed(struct net_layer_s *layer);
  */
 size_t net_layer_stats(const struct net_layer_s *layer, struct net_stat_s *out,
                        size_t max);
+
+/**
+ * The parent of @p layer, or NULL when it is not bound.  Read the parent
+ * through this, never as a plain field load: a bind or unbind from
+ * another thread may write it while the layer's handler runs, and the core
+ * writes it atomically (release).  The pointer is weak: use it to compare
+ * a task's source or as a push target (a push to a layer that has since
+ * gone dangling is discarded), never keep it.
+ */
+static inline struct net_layer_s *net_layer_parent(const struct net_layer_s *layer)
+{
+  return __atomic_load_n(&layer->parent, __ATOMIC_ACQUIRE);
+}
 
 /** Type name of @p layer. */
 static inline const char *net_layer_type_name(const struct net_layer_s *layer)
