@@ -263,11 +263,12 @@ void net_layer_context_changed(struct net_layer_s *layer);
 /**
  * Counters of @p layer through its @c stats method: up to @p max copied to
  * @p out; returns how many the layer has (0 without a @c stats method).
- * The counters are read without synchronisation: call it where the
- * layer cannot be running — from any handler on a loop scheduler (one
- * thread runs every layer), from the layer's own handler on a threaded
- * one, or while the scheduler is not running; elsewhere ask the layer
- * with a QUERY.
+ * Any thread, the caller holding a reference on @p layer: the layer is
+ * kept from running while its @c stats method copies the counters
+ * (waiting, like net_layer_bind(), until a thread running it is done),
+ * so the stats method reads the layer's state as its own handler would.
+ * From a handler, do not ask for the counters of a layer that may at the
+ * same time wait for yours (binding or unbinding under it).
  */
 size_t net_layer_stats(const struct net_layer_s *layer, struct net_stat_s *out,
                        size_t max);
