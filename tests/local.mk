@@ -6,6 +6,7 @@ SH_LOG_COMPILER = $(SHELL)
 LOG_COMPILER = $(top_srcdir)/tests/lib/wrap.sh
 
 EXTRA_DIST += \
+	tests/lib/check_main.h \
 	tests/lib/netns.sh \
 	tests/lib/wrap.sh \
 	tests/lib/valgrind.supp \

@@ -1,6 +1,7 @@
 /* Layers: binding and refusal, context propagation, dangling, destruction.
  * Every test runs against every scheduler configuration (tbackends). */
 #include <config.h>
+#include "check_main.h"
 #include "tlayer.h"
 
 static struct net_scheduler_s *S;
@@ -384,9 +385,5 @@ static Suite *layer_suite(void)
 
 int main(void)
 {
-  SRunner *sr = srunner_create(layer_suite());
-  srunner_run_all(sr, CK_NORMAL);
-  int failed = srunner_ntests_failed(sr);
-  srunner_free(sr);
-  return failed ? 1 : 0;
+  return net_check_run(layer_suite());
 }

@@ -12,7 +12,7 @@
 #include "impair.h"
 #include <net/buffer.h>
 #include <net/scheduler.h>
-#include <check.h>
+#include "check_main.h"
 #include <glib.h>
 #include <math.h>
 #include <stdatomic.h>
@@ -756,9 +756,5 @@ static Suite *impair_suite(void)
 
 int main(void)
 {
-  SRunner *sr = srunner_create(impair_suite());
-  srunner_run_all(sr, CK_NORMAL);
-  int failed = srunner_ntests_failed(sr);
-  srunner_free(sr);
-  return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+  return net_check_run(impair_suite());
 }

@@ -17,7 +17,7 @@
 #include <net/layer/tcp_echo.h>
 #include <net/scheduler.h>
 #include <net/task.h>
-#include <check.h>
+#include "check_main.h"
 #include <stdlib.h>
 #include <string.h>
 
@@ -546,9 +546,5 @@ static Suite *offload_suite(void)
 
 int main(void)
 {
-  SRunner *sr = srunner_create(offload_suite());
-  srunner_run_all(sr, CK_NORMAL);
-  int failed = srunner_ntests_failed(sr);
-  srunner_free(sr);
-  return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+  return net_check_run(offload_suite());
 }

@@ -4,7 +4,7 @@
 #include <config.h>
 #include "sim.h"
 #include <net/layer/tcp_echo.h>
-#include <check.h>
+#include "check_main.h"
 #include <stdio.h>
 
 #define MS NET_NSEC_PER_MSEC
@@ -249,9 +249,5 @@ static Suite *suite(void)
 
 int main(void)
 {
-  SRunner *sr = srunner_create(suite());
-  srunner_run_all(sr, CK_NORMAL);
-  int failed = srunner_ntests_failed(sr);
-  srunner_free(sr);
-  return failed ? 1 : 0;
+  return net_check_run(suite());
 }
