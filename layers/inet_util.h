@@ -99,13 +99,6 @@ static inline void inet_timer_forget(struct inet_timer_s *timer)
   timer->task = NULL;
 }
 
-/* The layer's parent, read the way the core writes it (atomically: a
-   bind from another thread may set it while our handler runs). */
-static inline struct net_layer_s *inet_parent(const struct net_layer_s *layer)
-{
-  return __atomic_load_n(&layer->parent, __ATOMIC_ACQUIRE);
-}
-
 /* Allocate a plain task from the layer's scheduler. */
 struct net_task_s *inet_task_alloc(struct net_layer_s *layer);
 

@@ -4,7 +4,7 @@
 #include <config.h>
 #include "layers/tcp_private.h"
 #include "layers/inet_util.h"
-#include <check.h>
+#include "check_main.h"
 #include <net/buffer.h>
 #include <string.h>
 
@@ -326,9 +326,5 @@ static Suite *suite(void)
 
 int main(void)
 {
-  SRunner *sr = srunner_create(suite());
-  srunner_run_all(sr, CK_NORMAL);
-  int failed = srunner_ntests_failed(sr);
-  srunner_free(sr);
-  return failed ? 1 : 0;
+  return net_check_run(suite());
 }
