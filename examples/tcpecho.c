@@ -29,6 +29,7 @@ static void usage(FILE *out)
         "               [--port PORT] [--scheduler loop|threaded] [--workers N]\n"
         "               [--dump] [--pcap FILE] [--create] [--offload none|csum|tso]\n"
         "               [--window KIB] [--no-fastpath] [--no-direct]\n"
+        "               [--busy-poll USEC]\n"
         "Echo TCP and UDP on a port of a TAP interface; answer ARP and ping.\n"
         "\n"
         "  -i, --interface=NAME   TAP interface to attach to (required)\n"
@@ -50,6 +51,10 @@ static void usage(FILE *out)
         "      --no-fastpath      every segment through ethernet, ipv4 and tcp (the\n"
         "                         fast path hands established connections' segments\n"
         "                         from the link to their session directly)\n"
+        "      --busy-poll=USEC   loop scheduler: after work, poll the TAP without\n"
+        "                         sleeping for USEC microseconds (default 50; 0 = off):\n"
+        "                         no wake-up to wait for when the next frame comes\n"
+        "                         soon, for a CPU kept busy meanwhile\n"
         "  -h, --help             show this help and exit\n"
         "\n"
         "SIGINT or SIGTERM stops it; the counters go to stderr.\n"
@@ -68,6 +73,7 @@ struct options_s
   uint32_t window;      /* receive window and send buffer, bytes (0: default) */
   bool no_fastpath;
   bool no_direct;       /* loop scheduler: no direct dispatch */
+  unsigned busy_poll;   /* loop scheduler: busy polling, microseconds */
 };
 
 static int parse_options(int argc, char **argv, struct options_s *o)
@@ -86,6 +92,7 @@ static int parse_options(int argc, char **argv, struct options_s *o)
     { "window", required_argument, NULL, 'N' },
     { "no-fastpath", no_argument, NULL, 'F' },
     { "no-direct", no_argument, NULL, 'D' },
+    { "busy-poll", required_argument, NULL, 'B' },
     { "help", no_argument, NULL, 'h' },
     { NULL, 0, NULL, 0 },
   };
@@ -93,6 +100,7 @@ static int parse_options(int argc, char **argv, struct options_s *o)
   char *end;
 
   o->port = 7;
+  o->busy_poll = 50;
   o->offloads = NET_TAP_OFFLOAD_CSUM | NET_TAP_OFFLOAD_TSO4;
   while ((c = getopt_long(argc, argv, "i:a:g:p:dw:h", longopts, NULL)) != -1)
     {
@@ -137,6 +145,18 @@ static int parse_options(int argc, char **argv, struct options_s *o)
         case 'D':
           o->no_direct = true;
           break;
+        case 'B':
+          {
+            unsigned long v = strtoul(optarg, &end, 10);
+            if (*end || v > 1000000)
+              {
+                fprintf(stderr, "tcpecho: invalid busy-poll time '%s' (microseconds, "
+                        "0 to 1000000)\n", optarg);
+                return 2;
+              }
+            o->busy_poll = (unsigned)v;
+            break;
+          }
         case 'N':
           {
             unsigned long v = strtoul(optarg, &end, 10);
@@ -196,6 +216,7 @@ int main(int argc, char **argv)
     /* Run-to-completion: a segment goes through its layers as calls
        (fewer instructions per packet, see doc/performance.md). */
     .direct_depth = o.no_direct ? 0 : 8,
+    .busy_poll = (net_time_t)o.busy_poll * NET_NSEC_PER_USEC,
     .large_buffers = 32768,
     .small_buffers = 16384,
     /* TSO: each connection holds up to a few dozen super-segments
