@@ -371,54 +371,61 @@ END_TEST
    layer's own handler the function is called right away. */
 struct excl_s
 {
-  unsigned handled;     /* written by the handler only */
-  unsigned seen;        /* last value the exclusive function read */
-  int nested;           /* calls from the handler itself */
-  int overlapped;       /* the function found a handler running */
+  unsigned handled;     /* handler only, or under net_layer_exclusive() */
+  unsigned nested;      /* calls from the handler itself */
 };
 static struct excl_s excl;
 
-static void excl_read(struct net_layer_s *layer, void *arg)
+struct excl_look_s
+{
+  unsigned handled;
+  bool overlapped;      /* a handler of the layer was running */
+};
+
+static void excl_look(struct net_layer_s *layer, void *arg)
 {
   struct tlayer_s *l = net_container_of(layer, struct tlayer_s, base);
-  void *runner = atomic_load(&l->running);
-  if (arg == NULL && runner != NULL)
-    excl.overlapped++;
-  excl.seen = excl.handled;
-  if (arg != NULL)
-    excl.nested++;
+  struct excl_look_s *look = arg;
+  look->overlapped = atomic_load(&l->running) != NULL;
+  look->handled = excl.handled;
+}
+
+static void excl_nested(struct net_layer_s *layer, void *arg)
+{
+  excl.nested++;
 }
 
 static void excl_on(struct tlayer_s *l, struct net_task_s *task)
 {
   excl.handled++;
   if (task->notification.opcode == 21)
-    net_layer_exclusive(NL(l), excl_read, l);
+    net_layer_exclusive(NL(l), excl_nested, NULL);
   net_task_destroy(task);
 }
 
 START_TEST(exclusive_holds_handlers_off)
 {
   setup_backend(_i);
-  memset(&excl, 0, sizeof excl);
+  excl = (struct excl_s){ 0 };
   struct tlayer_s *l = tlayer_new(S, 1);
   l->on_task = excl_on;
+  struct excl_look_s look = { 0 };
   unsigned last = 0;
   for (unsigned i = 0; i < 2000; i++)
     {
       ck_assert_int_eq(tnotify(S, l, NULL, i % 100 == 0 ? 21 : 20, 0), 0);
       if (i % 10 == 0)
         {
-          net_layer_exclusive(NL(l), excl_read, NULL);
-          ck_assert_uint_ge(excl.seen, last);   /* never a torn or stale-backwards read */
-          last = excl.seen;
+          net_layer_exclusive(NL(l), excl_look, &look);
+          ck_assert(!look.overlapped);
+          ck_assert_uint_ge(look.handled, last);
+          last = look.handled;
         }
     }
   net_scheduler_run_until_idle(S);
-  net_layer_exclusive(NL(l), excl_read, NULL);
-  ck_assert_uint_eq(excl.seen, 2000);
-  ck_assert_int_eq(excl.nested, 20);
-  ck_assert_int_eq(excl.overlapped, 0);
+  net_layer_exclusive(NL(l), excl_look, &look);
+  ck_assert_uint_eq(look.handled, 2000);
+  ck_assert_uint_eq(excl.nested, 20);
   net_layer_refdec(NL(l));
   teardown_backend();
 }
