@@ -267,7 +267,7 @@ static int ephemeral_pick(struct net_tcp_s *t, struct net_tcp_tuple_s *k)
 static int push_segment(struct net_layer_s *from, uint32_t src, uint32_t dst,
                         const struct net_tcp_hdr_out_s *h)
 {
-  struct net_layer_s *parent = from->parent;
+  struct net_layer_s *parent = net_layer_parent(from);
   size_t hlen = net_tcp_header_len(h->opts);
 
   if (!parent)
@@ -603,7 +603,7 @@ static void tcp_input(struct net_tcp_s *t, struct net_task_s *task)
 
 static bool is_child(const struct net_layer_s *layer, const struct net_layer_s *c)
 {
-  return c && c->parent == layer;
+  return c && net_layer_parent(c) == layer;
 }
 
 static void tcp_task_handle(struct net_layer_s *layer, struct net_task_s *task)
@@ -613,7 +613,7 @@ static void tcp_task_handle(struct net_layer_s *layer, struct net_task_s *task)
   switch (task->type)
     {
     case NET_TASK_INBOUND:
-      if (task->source == layer->parent)
+      if (task->source == net_layer_parent(layer))
         tcp_input(t, task);
       else if (is_child(layer, task->source)
                && task->source->handler == &net_tcp_session_handler)
@@ -627,14 +627,17 @@ static void tcp_task_handle(struct net_layer_s *layer, struct net_task_s *task)
         net_task_destroy(task);
       return;
     case NET_TASK_OUTBOUND:
-      if (layer->parent)
-        {
-          net_tcp_count(t->shared, NET_TCP_STAT_SEGS_OUT, 1);
-          net_task_packet_forward(task, layer->parent);
-        }
-      else
-        net_task_destroy(task);
-      return;
+      {
+        struct net_layer_s *parent = net_layer_parent(layer);
+        if (parent)
+          {
+            net_tcp_count(t->shared, NET_TCP_STAT_SEGS_OUT, 1);
+            net_task_packet_forward(task, parent);
+          }
+        else
+          net_task_destroy(task);
+        return;
+      }
     case NET_TASK_NOTIFICATION:
       if (task->notification.opcode == NET_TCP_OP_DONE
           && is_child(layer, task->source))
@@ -650,7 +653,7 @@ static void tcp_task_handle(struct net_layer_s *layer, struct net_task_s *task)
           net_flow_forward(layer, task);
           return;
         }
-      if (net_flow_task(task) && task->source == layer->parent
+      if (net_flow_task(task) && task->source == net_layer_parent(layer)
           && task->notification.opcode == NET_FLOW_OP_ACTIVE)
         {
           /* The link's marker, behind the flow's segments: to its session. */

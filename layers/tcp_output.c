@@ -89,7 +89,7 @@ static int xmit(struct net_tcp_session_s *s, uint32_t seq, uint32_t len,
     .seq = seq,
     .flags = flags,
   };
-  struct net_layer_s *parent = s->layer.parent;
+  struct net_layer_s *parent = net_layer_parent(&s->layer);
   uint32_t wnd = 0;
 
   if (!parent)

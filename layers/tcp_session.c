@@ -337,7 +337,7 @@ void net_tcp_session_established(struct net_tcp_session_s *s)
 /* Ask the tcp layer to unbind us (NET_TCP_OP_DONE). */
 static void tell_done(struct net_tcp_session_s *s)
 {
-  struct net_layer_s *parent = s->layer.parent;
+  struct net_layer_s *parent = net_layer_parent(&s->layer);
   if (!parent)
     return;
   struct net_task_s *task = net_scheduler_task_alloc(s->layer.scheduler);

@@ -1,6 +1,7 @@
 /* Layers: binding and refusal, context propagation, dangling, destruction.
  * Every test runs against every scheduler configuration (tbackends). */
 #include <config.h>
+#include "check_main.h"
 #include "tlayer.h"
 
 static struct net_scheduler_s *S;
@@ -35,13 +36,13 @@ START_TEST(bind_and_refuse)
   int refused = 666, fine = 7;
 
   ck_assert_int_eq(net_layer_bind(NL(p), &refused, NL(c)), -EADDRINUSE);
-  ck_assert_ptr_null(c->base.parent);
+  ck_assert_ptr_null(net_layer_parent(&c->base));
   ck_assert_ptr_null(p->base.children);
   ck_assert_uint_eq(refs(c), 1);
   ck_assert_int_eq(c->context_changed, 0);
 
   ck_assert_int_eq(net_layer_bind(NL(p), &fine, NL(c)), 0);
-  ck_assert_ptr_eq(c->base.parent, NL(p));
+  ck_assert_ptr_eq(net_layer_parent(&c->base), NL(p));
   ck_assert_ptr_eq(p->base.children, NL(c));
   ck_assert_uint_eq(refs(c), 2);
   ck_assert_int_eq(p->bound, 1);
@@ -54,10 +55,10 @@ START_TEST(bind_and_refuse)
   /* Cycles: a layer under itself or under its descendant. */
   ck_assert_int_eq(net_layer_bind(NL(c), NULL, NL(c)), -ELOOP);
   ck_assert_int_eq(net_layer_bind(NL(c), NULL, NL(p)), -ELOOP);
-  ck_assert_ptr_null(p->base.parent);
+  ck_assert_ptr_null(net_layer_parent(&p->base));
 
   net_layer_unbind(NL(p), NL(c));
-  ck_assert_ptr_null(c->base.parent);
+  ck_assert_ptr_null(net_layer_parent(&c->base));
   ck_assert_uint_eq(refs(c), 1);
   ck_assert_int_eq(p->unbound, 1);
   /* Unbinding again, or from a layer that is not the parent: no-op. */
@@ -253,7 +254,7 @@ START_TEST(destroy_parent_dangles_child)
   TWAIT(S, atomic_load(&tl_destroyed_by_id[1]) == 1);
   ck_assert_int_eq(atomic_load(&tl_destroyed_by_id[1]), 1);
   ck_assert_int_eq(c->dangling, 1);
-  ck_assert_ptr_null(c->base.parent);
+  ck_assert_ptr_null(net_layer_parent(&c->base));
   ck_assert_uint_eq(refs(c), 1);
   ck_assert_int_eq(c->released, 0);
   net_layer_refdec(NL(c));
@@ -299,12 +300,12 @@ static struct tlayer_s *spawned;
 static void child_on(struct tlayer_s *l, struct net_task_s *task)
 {
   tlayer_record(l, task);
-  if (task->notification.opcode == 10 && l->base.parent)
+  if (task->notification.opcode == 10 && net_layer_parent(&l->base))
     {
-      net_layer_unbind(l->base.parent, NL(l));
+      net_layer_unbind(net_layer_parent(&l->base), NL(l));
       /* Deferred: never inside our own handler. */
       ck_assert_int_eq(l->dangling, 0);
-      ck_assert_ptr_null(l->base.parent);
+      ck_assert_ptr_null(net_layer_parent(&l->base));
     }
   net_task_destroy(task);
 }
@@ -340,7 +341,7 @@ START_TEST(bind_from_handlers)
   ck_assert_int_eq(tnotify(S, p, NULL, 11, 0), 0);
   TWAIT(S, tlayer_count(p) == 1);
   ck_assert_ptr_nonnull(spawned);
-  ck_assert_ptr_eq(spawned->base.parent, NL(p));
+  ck_assert_ptr_eq(net_layer_parent(&spawned->base), NL(p));
   TWAIT(S, spawned->context_changed == 1);
   ck_assert_int_eq(spawned->context_changed, 1);
 
@@ -384,9 +385,5 @@ static Suite *layer_suite(void)
 
 int main(void)
 {
-  SRunner *sr = srunner_create(layer_suite());
-  srunner_run_all(sr, CK_NORMAL);
-  int failed = srunner_ntests_failed(sr);
-  srunner_free(sr);
-  return failed ? 1 : 0;
+  return net_check_run(layer_suite());
 }

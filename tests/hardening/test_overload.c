@@ -22,7 +22,7 @@
 #include <net/buffer.h>
 #include <net/layer/ethernet.h>
 #include <net/layer/tcp_echo.h>
-#include <check.h>
+#include "check_main.h"
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -628,9 +628,5 @@ static Suite *suite(void)
 
 int main(void)
 {
-  SRunner *sr = srunner_create(suite());
-  srunner_run_all(sr, CK_NORMAL);
-  int failed = srunner_ntests_failed(sr);
-  srunner_free(sr);
-  return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+  return net_check_run(suite());
 }

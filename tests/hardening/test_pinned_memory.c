@@ -17,7 +17,7 @@
 #include <config.h>
 #include "../fuzz/fuzz.h"
 #include <net/buffer.h>
-#include <check.h>
+#include "check_main.h"
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -117,9 +117,5 @@ int main(void)
   tcase_set_timeout(tc, 600);
   tcase_add_test(tc, test_stalled_peers_pin_memory);
   suite_add_tcase(su, tc);
-  SRunner *sr = srunner_create(su);
-  srunner_run_all(sr, CK_NORMAL);
-  int failed = srunner_ntests_failed(sr);
-  srunner_free(sr);
-  return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+  return net_check_run(su);
 }
