@@ -867,13 +867,12 @@ const char *net_tcp_state_name(enum net_tcp_state_e state)
   return names[state];
 }
 
-int net_tcp_session_info(const struct net_layer_s *layer,
-                         struct net_tcp_info_s *info)
+/* Under net_layer_exclusive(): the session's handlers are held off. */
+static void session_info_copy(struct net_layer_s *layer, void *arg)
 {
-  if (!net_tcp_is_session(layer) || !info)
-    return -EINVAL;
   const struct net_tcp_session_s *s =
     net_container_of(layer, const struct net_tcp_session_s, layer);
+  struct net_tcp_info_s *info = arg;
   *info = (struct net_tcp_info_s){
     .state = s->state,
     .tuple = s->tuple,
@@ -904,6 +903,16 @@ int net_tcp_session_info(const struct net_layer_s *layer,
     .dup_segs = s->dup_segs,
     .challenge_acks = s->challenge_acks,
   };
+}
+
+int net_tcp_session_info(const struct net_layer_s *layer,
+                         struct net_tcp_info_s *info)
+{
+  if (!net_tcp_is_session(layer) || !info)
+    return -EINVAL;
+  /* The fields belong to the session's handlers, which may be running on
+     another worker: copy them while they cannot. */
+  net_layer_exclusive((struct net_layer_s *)layer, session_info_copy, info);
   return 0;
 }
 

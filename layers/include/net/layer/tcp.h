@@ -383,8 +383,12 @@ struct net_tcp_info_s
 };
 
 /**
- * Fill @p info.  The session's state belongs to its handlers: call from
- * its scheduler context, or when the scheduler is idle (tests).
+ * Fill @p info with a consistent snapshot.  Any thread: the session's
+ * handlers are held off while it is taken (net_layer_exclusive(), which
+ * waits while another thread runs the session), so from a handler do not
+ * ask about a session that may at the same time wait for your layer.
+ * The caller holds a reference on @p session (or is the session's parent
+ * or child, in a handler).
  * @return 0, or -EINVAL when @p session is not a TCP session.
  */
 int net_tcp_session_info(const struct net_layer_s *session,
