@@ -130,9 +130,7 @@ static void rcvq_flush(struct net_tcp_session_s *s)
       struct net_buffer_s *buf = seg->buf;
       seg->buf = NULL;
       net_tcp_seg_put(&s->cache, seg);
-      if (s->opt.manual_recv)
-        atomic_fetch_add_explicit(&s->rcv_held, (long)net_buffer_len(buf),
-                                  memory_order_acq_rel);
+      net_tcp_rmem_delivered(s, buf->size, (uint32_t)net_buffer_len(buf));
       net_task_inbound_push(task, app, &s->layer, 0, &src, &dst, buf);
     }
   /* The window those bytes held is free again. */
@@ -156,8 +154,12 @@ void net_tcp_session_deliver(struct net_tcp_session_s *s,
         task = net_scheduler_task_alloc(s->layer.scheduler);
       if (task)
         {
+          /* Automatic mode: the application owns the data now. */
           if (s->opt.manual_recv)
-            atomic_fetch_add_explicit(&s->rcv_held, (long)len, memory_order_acq_rel);
+            {
+              net_tcp_rmem_charge(s, buf->size, (uint32_t)len);
+              net_tcp_rmem_delivered(s, buf->size, (uint32_t)len);
+            }
           if (forward)
             {
               task->packet.src = src;
@@ -193,6 +195,7 @@ void net_tcp_session_deliver(struct net_tcp_session_s *s,
   seg->seq = 0;
   seg->off = buf->begin;
   seg->len = (uint32_t)net_buffer_len(buf);
+  net_tcp_rmem_charge(s, buf->size, seg->len);
   net_tcp_segq_append(&s->rcvq, seg);
   rcvq_flush(s);
 }
@@ -431,7 +434,7 @@ void net_tcp_session_finish(struct net_tcp_session_s *s, int err)
   net_tcp_ooq_purge(s);
   s->snd_hint = NULL;
   if (err)
-    net_tcp_segq_purge(&s->rcvq, &s->cache);
+    net_tcp_rcvq_purge(s);
   if (s->flags & NET_TCP_SF_SYNQ)
     {
       s->flags &= ~NET_TCP_SF_SYNQ;
@@ -771,7 +774,8 @@ static void session_destroyed(struct net_layer_s *layer)
                             memory_order_acq_rel);
   net_tcp_segq_purge(&s->sndq, &s->cache);
   net_tcp_ooq_purge(s);
-  net_tcp_segq_purge(&s->rcvq, &s->cache);
+  net_tcp_rcvq_purge(s);
+  net_tcp_rmem_release(s);
   net_tcp_seg_cache_clear(&s->cache);
   if (s->listener)
     {
