@@ -142,8 +142,9 @@ struct net_layer_handler_s
   void (*context_changed)(struct net_layer_s *layer);
 
   /** Optional.  Copy up to @p max counters into @p out; return how many
-      the layer has (may exceed @p max).  Called by net_layer_stats(),
-      whose caller makes sure the layer is not running at the time. */
+      the layer has (may exceed @p max).  Called by net_layer_stats()
+      with the layer's other methods held off, on the caller's thread:
+      it may read anything the handlers own, and must not block. */
   size_t (*stats)(const struct net_layer_s *layer, struct net_stat_s *out,
                   size_t max);
 };
