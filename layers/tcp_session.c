@@ -274,6 +274,18 @@ bool net_tcp_session_flow_hold(struct net_tcp_session_s *s, struct net_task_s *t
       return false;
     }
   net_tcp_count(s->shared, NET_TCP_STAT_FLOW_HELD, 1);
+  /* A held segment must not keep the link layer alive.  Its task
+     references the Ethernet layer (the fast path's source) while the
+     link holds our registration, a reference on us: if the marker never
+     comes (the link is torn down, or the scheduler shuts down and cancels
+     it), each would keep the other, and the whole stack under the link,
+     forever.  The task is ours; the only later reader of its source is
+     net_tcp_input(), to which no source means "came the fast way". */
+  if (task->source)
+    {
+      net_layer_refdec(task->source);
+      task->source = NULL;
+    }
   p->next = NULL;
   p->task = task;
   if (s->parked_tail)
