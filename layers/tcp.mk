@@ -10,6 +10,7 @@ libnetwork_la_SOURCES += \
 	layers/tcp_listener.c \
 	layers/tcp_output.c \
 	layers/tcp_queue.c \
+	layers/tcp_rmem.c \
 	layers/tcp_session.c \
 	layers/tcp_timer.c \
 	layers/tcp_wire.c

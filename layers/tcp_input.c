@@ -346,6 +346,15 @@ static void data_input(struct net_tcp_session_s *s, struct net_task_s *task,
     }
   if (seq == s->rcv_nxt)
     {
+      if (len && !net_tcp_rmem_admit(s, buf->size))
+        {
+          /* Over the layer's receive memory: not acknowledged (the FIN
+             after it neither), the peer sends it again; the ACK of what
+             we have goes out at once. */
+          s->flags |= NET_TCP_SF_ACK_NOW;
+          net_task_destroy(task);
+          return;
+        }
       bool had_ooo = s->ooq.head != NULL;
       if (len)
         {
@@ -388,6 +397,15 @@ static void data_input(struct net_tcp_session_s *s, struct net_task_s *task,
     }
   if (!len)
     {
+      net_task_destroy(task);
+      return;
+    }
+  /* Under receive-memory pressure reassembly queues go first. */
+  if (net_tcp_rmem_state(net_tcp_rmem_total(s->shared), s->cfg->rcv_mem_pressure,
+                         s->cfg->rcv_mem_max) != NET_TCP_RMEM_NORMAL)
+    {
+      net_tcp_rmem_prune(s);
+      net_tcp_count(s->shared, NET_TCP_STAT_DROP_OOO_PRESSURE, 1);
       net_task_destroy(task);
       return;
     }

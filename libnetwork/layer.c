@@ -337,6 +337,17 @@ void net_layer_destroy_now(struct net_layer_s *layer)
   atomic_fetch_sub(&sched->live_layers, 1);
 }
 
+void net_layer_exclusive(struct net_layer_s *layer,
+                         void (*fn)(struct net_layer_s *layer, void *arg),
+                         void *arg)
+{
+  g_return_if_fail(layer != NULL);
+  g_return_if_fail(fn != NULL);
+  net_layer_exec_acquire(layer);
+  fn(layer, arg);
+  net_layer_exec_release(layer);
+}
+
 size_t net_layer_stats(const struct net_layer_s *layer, struct net_stat_s *out,
                        size_t max)
 {

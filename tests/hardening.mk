@@ -134,7 +134,6 @@ tests_hardening_tap_vanish_LDADD = libnetwork.la $(GLIB_LIBS)
 # Known limit (doc/robustness.md): expected to fail until fixed.
 check_PROGRAMS += tests/hardening/test_pinned_memory
 TESTS += tests/hardening/test_pinned_memory
-XFAIL_TESTS += tests/hardening/test_pinned_memory
 tests_hardening_test_pinned_memory_SOURCES = tests/hardening/test_pinned_memory.c $(FUZZ_HARNESS)
 tests_hardening_test_pinned_memory_CFLAGS = $(NET_TEST_CFLAGS)
 tests_hardening_test_pinned_memory_LDADD = $(NET_TEST_LIBS)

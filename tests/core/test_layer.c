@@ -365,6 +365,72 @@ START_TEST(bind_from_handlers)
 }
 END_TEST
 
+/* net_layer_exclusive(): from another thread, the layer's handlers are
+   held off while the function runs (it reads a counter the handler
+   writes without atomics: ThreadSanitizer checks the claim); from the
+   layer's own handler the function is called right away. */
+struct excl_s
+{
+  unsigned handled;     /* handler only, or under net_layer_exclusive() */
+  unsigned nested;      /* calls from the handler itself */
+};
+static struct excl_s excl;
+
+struct excl_look_s
+{
+  unsigned handled;
+  bool overlapped;      /* a handler of the layer was running */
+};
+
+static void excl_look(struct net_layer_s *layer, void *arg)
+{
+  struct tlayer_s *l = net_container_of(layer, struct tlayer_s, base);
+  struct excl_look_s *look = arg;
+  look->overlapped = atomic_load(&l->running) != NULL;
+  look->handled = excl.handled;
+}
+
+static void excl_nested(struct net_layer_s *layer, void *arg)
+{
+  excl.nested++;
+}
+
+static void excl_on(struct tlayer_s *l, struct net_task_s *task)
+{
+  excl.handled++;
+  if (task->notification.opcode == 21)
+    net_layer_exclusive(NL(l), excl_nested, NULL);
+  net_task_destroy(task);
+}
+
+START_TEST(exclusive_holds_handlers_off)
+{
+  setup_backend(_i);
+  excl = (struct excl_s){ 0 };
+  struct tlayer_s *l = tlayer_new(S, 1);
+  l->on_task = excl_on;
+  struct excl_look_s look = { 0 };
+  unsigned last = 0;
+  for (unsigned i = 0; i < 2000; i++)
+    {
+      ck_assert_int_eq(tnotify(S, l, NULL, i % 100 == 0 ? 21 : 20, 0), 0);
+      if (i % 10 == 0)
+        {
+          net_layer_exclusive(NL(l), excl_look, &look);
+          ck_assert(!look.overlapped);
+          ck_assert_uint_ge(look.handled, last);
+          last = look.handled;
+        }
+    }
+  net_scheduler_run_until_idle(S);
+  net_layer_exclusive(NL(l), excl_look, &look);
+  ck_assert_uint_eq(look.handled, 2000);
+  ck_assert_uint_eq(excl.nested, 20);
+  net_layer_refdec(NL(l));
+  teardown_backend();
+}
+END_TEST
+
 static Suite *layer_suite(void)
 {
   Suite *s = suite_create("layer");
@@ -379,6 +445,7 @@ static Suite *layer_suite(void)
   tcase_add_loop_test(tc, destroy_parent_dangles_child, 0, TBACKEND_COUNT);
   tcase_add_loop_test(tc, unbind_all_and_stats, 0, TBACKEND_COUNT);
   tcase_add_loop_test(tc, bind_from_handlers, 0, TBACKEND_COUNT);
+  tcase_add_loop_test(tc, exclusive_holds_handlers_off, 0, TBACKEND_COUNT);
   suite_add_tcase(s, tc);
   return s;
 }

@@ -286,6 +286,21 @@ static inline struct net_layer_s *net_layer_parent(const struct net_layer_s *lay
   return __atomic_load_n(&layer->parent, __ATOMIC_ACQUIRE);
 }
 
+/**
+ * Call @p fn(@p layer, @p arg) with the layer's handlers held off: no
+ * handler method of @p layer runs while @p fn does, so @p fn may read the
+ * state those handlers own (a snapshot for another thread, e.g.
+ * net_tcp_session_info()).  From the layer's own handler @p fn is just
+ * called; from anywhere else the call first waits until no thread runs
+ * the layer, like net_layer_bind() waits for the parent.  Any thread; the
+ * caller holds a reference on @p layer.  @p fn must be short and must not
+ * wait for other layers (no bind or unbind); from a handler, do not call
+ * it on a layer that may at the same time wait for yours.
+ */
+void net_layer_exclusive(struct net_layer_s *layer,
+                         void (*fn)(struct net_layer_s *layer, void *arg),
+                         void *arg);
+
 /** Type name of @p layer. */
 static inline const char *net_layer_type_name(const struct net_layer_s *layer)
 {
