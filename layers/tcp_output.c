@@ -168,7 +168,9 @@ static int xmit(struct net_tcp_session_s *s, uint32_t seq, uint32_t len,
       s->flags &= ~(NET_TCP_SF_ACK_NOW | NET_TCP_SF_WINDOW_UPDATE);
       s->segs_unacked = 0;
       s->t_delack = NET_TIME_NEVER;
-      if (!(flags & NET_TCP_SYN) && net_tcp_seq_gt(s->rcv_nxt + wnd, s->rcv_adv))
+      /* The edge offered, a SYN-ACK's too (its window is computed again
+         here: receive memory may have moved since rcv_adv was set). */
+      if (net_tcp_seq_gt(s->rcv_nxt + wnd, s->rcv_adv))
         s->rcv_adv = s->rcv_nxt + wnd;
       /* Manual receive mode: ask the application to tell us when it frees
          room once the window we offer got small. */

@@ -106,6 +106,34 @@ START_TEST(test_stalled_peers_pin_memory)
   /* Everything it sent was taken and echoed. */
   ck_assert_uint_eq(good->stack_ack - 1001, sent);
   ck_assert_uint_eq(good->stack_nxt - good->stack_iss - 1, sent);
+
+  /* One more stalled peer, at the hard limit: the window it is offered
+     lets a segment in, then closes (never below what was offered), and
+     its zero-window probes are answered with the same ACK and window. */
+  for (unsigned i = 0; i < FZ_FLOWS; i++)
+    s.flows[i].used = false;   /* the pinned ones' retransmissions took them */
+  struct fz_flow_s *late = peer_connect(&s, 50001);
+  fz_tcp_send(&s, late, 0x10, 1001, late->stack_nxt, 0, NULL, 0, NULL, 0, false);
+  ck_assert_uint_gt(late->stack_wnd, 0);
+  for (unsigned i = 0; i < 16 && late->stack_wnd; i++)
+    {
+      uint32_t len = late->stack_wnd < sizeof data ? late->stack_wnd : sizeof data;
+      fz_tcp_send(&s, late, 0x18, late->stack_ack, late->stack_nxt, 0, NULL, 0,
+                  data, len, false);
+      fz_time_step(&s, 2);
+    }
+  ck_assert_uint_eq(late->stack_wnd, 0);
+  ck_assert_uint_gt(late->stack_ack, 1001);
+  uint32_t ack = late->stack_ack;
+  for (unsigned i = 0; i < 3; i++)
+    {
+      uint64_t frames = s.tx_frames;
+      fz_tcp_send(&s, late, 0x10, ack, late->stack_nxt, 0, NULL, 0, data, 1, false);
+      fz_time_step(&s, 4);
+      ck_assert_uint_gt(s.tx_frames, frames);
+      ck_assert_uint_eq(late->stack_ack, ack);
+      ck_assert_uint_eq(late->stack_wnd, 0);
+    }
   fz_stack_fini(&s);
 }
 END_TEST
