@@ -128,7 +128,7 @@ static void gen_burst(struct gen_s *g)
           dst.port = BENCH_PORT;
           dst.valid = NET_ADDR_IPV4 | NET_ADDR_PORT;
         }
-      net_task_outbound_push(t, g->layer.parent, &g->layer, NULL, &dst, buf);
+      net_task_outbound_push(t, net_layer_parent(&g->layer), &g->layer, NULL, &dst, buf);
       g->left--;
     }
   if (g->left)
@@ -140,7 +140,7 @@ static void gen_burst(struct gen_s *g)
    device segments (as a bulk sender on a TSO NIC writes big buffers). */
 static void gen_stream(struct gen_s *g)
 {
-  struct net_layer_s *session = g->layer.parent;
+  struct net_layer_s *session = net_layer_parent(&g->layer);
   size_t mss = g->layer.context.mtu;
   size_t chunk = mss;
   if (g->layer.context.offloads & NET_OFFLOAD_TSO4)
@@ -177,7 +177,7 @@ struct conn_app_s
 static void conn_task_handle(struct net_layer_s *layer, struct net_task_s *task)
 {
   struct conn_app_s *c = net_container_of(layer, struct conn_app_s, layer);
-  struct net_layer_s *session = layer->parent;
+  struct net_layer_s *session = net_layer_parent(layer);
   if (task->type == NET_TASK_INBOUND && task->packet.buffer)
     {
       c->got += net_buffer_len(task->packet.buffer);
@@ -209,7 +209,7 @@ static const struct net_layer_handler_s conn_handler = {
 /* RR: one byte out; the next goes when the echo is back. */
 static void gen_ping(struct gen_s *g)
 {
-  struct net_layer_s *session = g->layer.parent;
+  struct net_layer_s *session = net_layer_parent(&g->layer);
   if (!session || g->left == 0)
     return;
   struct net_buffer_s *buf = payload(&g->layer, 1);

@@ -35,6 +35,12 @@ check_PROGRAMS += tests/perf/test_csum
 TESTS += tests/perf/test_csum
 tests_perf_test_csum_CFLAGS = $(NET_TEST_CFLAGS)
 tests_perf_test_csum_LDADD = $(NET_TEST_LIBS)
+# Busy polling of the loop scheduler (options.busy_poll).
+check_PROGRAMS += tests/perf/test_busypoll
+TESTS += tests/perf/test_busypoll
+tests_perf_test_busypoll_SOURCES = tests/perf/test_busypoll.c $(CORE_TEST_SUPPORT)
+tests_perf_test_busypoll_CFLAGS = $(NET_TEST_CFLAGS)
+tests_perf_test_busypoll_LDADD = $(NET_TEST_LIBS)
 
 # The echo benchmark against lwIP and the kernel (root; its own Makefile,
 # not built by make; see bench/peers/README.md and doc/performance.md).

@@ -31,7 +31,7 @@ uint8_t echo_client_pattern(uint64_t offset)
    back when it was full. */
 static void client_pump(struct echo_client_s *c)
 {
-  struct net_layer_s *session = c->layer.parent;
+  struct net_layer_s *session = net_layer_parent(&c->layer);
   if (!session || c->shut)
     return;
   while (c->result.sent < c->total)
@@ -109,9 +109,9 @@ static void client_task_handle(struct net_layer_s *layer, struct net_task_s *tas
 {
   struct echo_client_s *c = client_of(layer);
   if (task->type == NET_TASK_INBOUND && task->packet.buffer
-      && task->source == layer->parent)
+      && task->source == net_layer_parent(layer))
     client_receive(c, task->packet.buffer);
-  else if (task->type == NET_TASK_NOTIFICATION && task->source == layer->parent)
+  else if (task->type == NET_TASK_NOTIFICATION && task->source == net_layer_parent(layer))
     client_event(c, task->notification.opcode, task->notification.err);
   net_task_destroy(task);
 }

@@ -1,6 +1,7 @@
 /* Shared helpers of the command-line examples (example_util.h). */
 #include <config.h>
 #include "example_util.h"
+#include <getopt.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -59,7 +60,7 @@ void example_print_stats(struct net_layer_s *layer)
               (unsigned long long)stats[i].value);
 }
 
-int example_parse_addr(const char *prog, const char *text, struct net_ipv4_config_s *cfg)
+static int parse_addr(const char *prog, const char *text, struct net_ipv4_config_s *cfg)
 {
   uint32_t addr;
   unsigned len;
@@ -73,4 +74,120 @@ int example_parse_addr(const char *prog, const char *text, struct net_ipv4_confi
   cfg->addrs[cfg->addr_count].prefix_len = (uint8_t)len;
   cfg->addr_count++;
   return 0;
+}
+
+int example_option(const char *prog, int c, const char *arg, struct example_opts_s *o)
+{
+  switch (c)
+    {
+    case 'i':
+      o->interface = arg;
+      return 1;
+    case 'a':
+      return parse_addr(prog, arg, &o->ipv4) < 0 ? -1 : 1;
+    case 'g':
+      if (net_ipv4_parse(arg, &o->ipv4.gateway, NULL) < 0)
+        {
+          fprintf(stderr, "%s: invalid gateway '%s'\n", prog, arg);
+          return -1;
+        }
+      return 1;
+    case 's':
+      if (strcmp(arg, "loop") != 0 && strcmp(arg, "threaded") != 0)
+        {
+          fprintf(stderr, "%s: unknown scheduler '%s' (loop or threaded)\n", prog, arg);
+          return -1;
+        }
+      o->threaded = strcmp(arg, "threaded") == 0;
+      return 1;
+    case 'C':
+      o->create = true;
+      return 1;
+    default:
+      return 0;
+    }
+}
+
+int example_options_check(const char *prog, int argc, char **argv,
+                          const struct example_opts_s *o, bool need_addr)
+{
+  if (optind < argc)
+    {
+      fprintf(stderr, "%s: unexpected argument '%s'\n", prog, argv[optind]);
+      return -1;
+    }
+  if (!o->interface)
+    {
+      fprintf(stderr, "%s: no interface given (-i TAPNAME)\n", prog);
+      return -1;
+    }
+  if (need_addr && !o->ipv4.addr_count)
+    {
+      fprintf(stderr, "%s: no address given (--addr A.B.C.D/N)\n", prog);
+      return -1;
+    }
+  return 0;
+}
+
+int example_stack_open(struct example_stack_s *st, const char *prog,
+                       const struct example_opts_s *o,
+                       const struct net_scheduler_options_s *so,
+                       const struct net_tap_params_s *tp,
+                       const struct net_ethernet_params_s *ep)
+{
+  *st = (struct example_stack_s){ 0 };
+  st->sched = o->threaded ? net_scheduler_threaded_create(so)
+                          : net_scheduler_loop_create(NULL, so);
+  if (!st->sched)
+    {
+      fprintf(stderr, "%s: cannot create the scheduler\n", prog);
+      return -ENOMEM;
+    }
+  struct net_tap_params_s tap_params = { 0 };
+  if (tp)
+    tap_params = *tp;
+  tap_params.name = o->interface;
+  if (!o->create)
+    tap_params.flags |= NET_TAP_NO_CREATE;
+  int err = net_tap_open(st->sched, &tap_params, &st->tap);
+  if (err < 0)
+    {
+      fprintf(stderr, "%s: cannot open TAP %s: %s\n", prog, o->interface,
+              net_tap_strerror(err));
+      return err;
+    }
+  err = net_device_layer_create(st->tap, NET_LAYER_ETHERNET, ep, NULL, NULL, &st->eth);
+  if (err < 0)
+    {
+      fprintf(stderr, "%s: %s: %s\n", prog, o->interface, g_strerror(-err));
+      return err;
+    }
+  if (!o->ipv4.addr_count)
+    return 0;
+  struct net_inet_config_s cfg = { .ipv4 = o->ipv4 };
+  err = net_inet_create(st->eth, &cfg, &st->inet);
+  if (err < 0)
+    fprintf(stderr, "%s: cannot build the IPv4 suite: %s\n", prog, g_strerror(-err));
+  return err;
+}
+
+void example_stack_quiesce(struct example_stack_s *st)
+{
+  net_layer_unbind_all(st->eth);
+  net_scheduler_run_until_idle(st->sched);
+}
+
+void example_stack_close(struct example_stack_s *st)
+{
+  net_inet_release(&st->inet);
+  if (st->eth)
+    {
+      net_layer_unbind_all(st->eth);
+      net_layer_refdec(st->eth);
+    }
+  if (st->tap)
+    net_device_refdec(st->tap);
+  if (st->sched)
+    net_scheduler_destroy(st->sched);
+  *st = (struct example_stack_s){ 0 };
 }

@@ -1,12 +1,16 @@
-/* What the command-line examples (tcpecho, pingable, netdump) share:
- * stopping on SIGINT/SIGTERM, printing a layer's counters, parsing an
- * interface address.  Not part of the library. */
+/* What the command-line examples on a TAP (tcpecho, pingable, netdump,
+ * tcpclient) share: their common options, building and tearing down the
+ * TAP -> Ethernet -> IPv4 suite stack, stopping on SIGINT/SIGTERM,
+ * printing a layer's counters.  Not part of the library. */
 #ifndef EXAMPLE_UTIL_H_
 #define EXAMPLE_UTIL_H_
 
-#include <net/scheduler.h>
+#include <net/dev/tap.h>
 #include <net/layer.h>
+#include <net/layer/ethernet.h>
+#include <net/layer/inet.h>
 #include <net/layer/ipv4.h>
+#include <net/scheduler.h>
 #include <pthread.h>
 #include <signal.h>
 #include <stdatomic.h>
@@ -37,8 +41,56 @@ int example_signals_stop(struct example_signals_s *s);
    Call when no handler of the layer runs (after the scheduler went idle). */
 void example_print_stats(struct net_layer_s *layer);
 
-/* Add "A.B.C.D/N" to @p cfg's interface addresses; 0, or -EINVAL with a
-   message naming @p prog. */
-int example_parse_addr(const char *prog, const char *text, struct net_ipv4_config_s *cfg);
+/* The options every TAP example takes: -i/--interface, -a/--addr (up to
+   NET_IPV4_MAX_ADDRS), -g/--gateway, --scheduler=loop|threaded
+   (getopt value 's'), --create ('C').  A program lists the ones it
+   accepts in its own getopt tables and hands them to example_option(). */
+struct example_opts_s
+{
+  const char *interface;
+  struct net_ipv4_config_s ipv4;
+  bool threaded;
+  bool create;
+};
+
+/* Take getopt's option @p c with argument @p arg if it is one of those:
+   1 when taken, 0 when it is not a common option, -1 on a bad value (the
+   message, naming @p prog, is printed). */
+int example_option(const char *prog, int c, const char *arg, struct example_opts_s *o);
+
+/* After getopt: no argument left over, an interface given and, when
+   @p need_addr, an address.  0, or -1 with the message printed. */
+int example_options_check(const char *prog, int argc, char **argv,
+                          const struct example_opts_s *o, bool need_addr);
+
+/* The stack on a TAP: a scheduler, the TAP device, its Ethernet layer,
+   and the IPv4 suite (ARP, IPv4, ICMP, UDP) when addresses were given. */
+struct example_stack_s
+{
+  struct net_scheduler_s *sched;
+  struct net_device_s *tap;
+  struct net_layer_s *eth;
+  struct net_inet_s inet;      /* all NULL without addresses */
+};
+
+/* Build that stack from @p o: the scheduler @p o asks for with options
+   @p so (NULL: defaults), the TAP with @p tp (NULL: none; its name and
+   creation flag come from @p o), the Ethernet layer with @p ep (NULL:
+   defaults).  0, or a negative errno with the reason printed (naming
+   @p prog); either way example_stack_close() releases what was built. */
+int example_stack_open(struct example_stack_s *st, const char *prog,
+                       const struct example_opts_s *o,
+                       const struct net_scheduler_options_s *so,
+                       const struct net_tap_params_s *tp,
+                       const struct net_ethernet_params_s *ep);
+
+/* After net_scheduler_run() returned: cut every layer off the link and
+   wait until no handler runs (the threaded workers go on after a quit),
+   so that counters can be read. */
+void example_stack_quiesce(struct example_stack_s *st);
+
+/* Release the stack's layers, the TAP and the scheduler; destroying the
+   scheduler runs the layers' destruction.  Safe on a partly built one. */
+void example_stack_close(struct example_stack_s *st);
 
 #endif

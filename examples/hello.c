@@ -78,12 +78,13 @@ static void greeter_timeout(struct greeter_s *g, struct net_task_s *timer)
   /* Headroom for the headers of the layers below: our context's prefix. */
   struct net_buffer_s *buffer = net_layer_buffer_alloc(self, (size_t)len);
   struct net_task_s *task = net_scheduler_task_alloc(self->scheduler);
-  if (buffer && task && self->parent)
+  struct net_layer_s *parent = net_layer_parent(self);
+  if (buffer && task && parent)
     {
       memcpy(net_buffer_put(buffer, (size_t)len), text, (size_t)len);
       printf("t=%.3fs greeter sends \"%s\"\n",
              net_scheduler_time(self->scheduler) / 1e9, text);
-      net_task_outbound_push(task, self->parent, self, NULL, NULL, buffer);
+      net_task_outbound_push(task, parent, self, NULL, NULL, buffer);
     }
   else
     {

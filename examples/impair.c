@@ -178,7 +178,7 @@ static void impair_timer_arm(struct impair_s *im, struct net_task_s *task)
 /* Send a held packet on with a new task (the one it came in is gone). */
 static void impair_send(struct impair_s *im, struct impair_held_s *h)
 {
-  struct net_layer_s *to = h->dir == IMPAIR_UP ? im->child : im->layer.parent;
+  struct net_layer_s *to = h->dir == IMPAIR_UP ? im->child : net_layer_parent(&im->layer);
   struct net_task_s *task = to ? net_scheduler_task_alloc(im->layer.scheduler) : NULL;
   if (!task)
     {
@@ -246,7 +246,7 @@ static void impair_hold(struct impair_s *im, struct net_task_s *task,
 
 static void impair_packet(struct impair_s *im, struct net_task_s *task)
 {
-  struct net_layer_s *parent = im->layer.parent;
+  struct net_layer_s *parent = net_layer_parent(&im->layer);
   struct net_buffer_s *buffer = task->packet.buffer;
   enum impair_dir_e dir = IMPAIR_UP;
   struct net_layer_s *to = NULL;
@@ -335,10 +335,10 @@ static void impair_notification(struct impair_s *im, struct net_task_s *task)
   /* Anything else is somebody else's event: relay it through, the same
      task, so a custom notification keeps its data. */
   struct net_layer_s *to = NULL;
-  if (task->source && task->source == im->layer.parent)
+  if (task->source && task->source == net_layer_parent(&im->layer))
     to = im->child;
   else if (task->source && task->source == im->child)
-    to = im->layer.parent;
+    to = net_layer_parent(&im->layer);
   if (!to)
     {
       net_task_destroy(task);

@@ -65,10 +65,12 @@ dist_check_SCRIPTS += tests/examples/tcp_pair.sh
 # tcpclient: the same echo client on a real TAP, the Linux kernel as the
 # server (the test runs in a private network namespace, SKIP without root).
 noinst_PROGRAMS += examples/tcpclient
-examples_tcpclient_SOURCES = examples/tcpclient.c $(ECHO_CLIENT_SOURCES)
+examples_tcpclient_SOURCES = examples/tcpclient.c $(ECHO_CLIENT_SOURCES) \
+  $(EXAMPLE_UTIL_SOURCES)
 examples_tcpclient_LDADD = libnetwork.la $(GLIB_LIBS)
 TESTS += tests/examples/tap_tcpclient.sh
 dist_check_SCRIPTS += tests/examples/tap_tcpclient.sh
 
-# What the command-line examples (tcpecho, pingable, netdump) share.
+# What the command-line examples on a TAP (tcpecho, pingable, netdump,
+# tcpclient) share.
 EXAMPLE_UTIL_SOURCES = examples/example_util.c examples/example_util.h

@@ -74,7 +74,8 @@ static void prober_send(struct prober_s *p)
   struct probe_s probe = { p->sent, net_scheduler_time(self->scheduler) };
   struct net_buffer_s *buf = net_layer_buffer_alloc(self, sizeof(probe));
   struct net_task_s *task = net_scheduler_task_alloc(self->scheduler);
-  if (!buf || !task || !self->parent)
+  struct net_layer_s *parent = net_layer_parent(self);
+  if (!buf || !task || !parent)
     {
       fprintf(stderr, "prober: cannot send probe %u\n", p->sent);
       net_buffer_refdec(buf);
@@ -86,7 +87,7 @@ static void prober_send(struct prober_s *p)
   memcpy(net_buffer_put(buf, sizeof(probe)), &probe, sizeof(probe));
   struct net_addr_s dst = { .ipv4 = HOST_B, .port = ECHO_PORT,
                             .valid = NET_ADDR_IPV4 | NET_ADDR_PORT };
-  net_task_outbound_push(task, self->parent, self, NULL, &dst, buf);
+  net_task_outbound_push(task, parent, self, NULL, &dst, buf);
   p->sent++;
 }
 

@@ -38,12 +38,10 @@ static void usage(FILE *out)
 
 struct options_s
 {
-  const char *interface;
+  struct example_opts_s common;   /* no address: no IPv4 suite */
   const char *pcap;
   unsigned flags;
   bool quiet;
-  bool create;
-  bool threaded;
   uint64_t count;
 };
 
@@ -63,66 +61,49 @@ static int parse_options(int argc, char **argv, struct options_s *o)
   };
   int c;
   while ((c = getopt_long(argc, argv, "i:w:xeqc:h", longopts, NULL)) != -1)
-    switch (c)
-      {
-      case 'i':
-        o->interface = optarg;
-        break;
-      case 'w':
-        o->pcap = optarg;
-        break;
-      case 'x':
-        o->flags |= NET_DUMP_HEX;
-        break;
-      case 'e':
-        o->flags |= NET_DUMP_LINK_HEADER;
-        break;
-      case 'q':
-        o->quiet = true;
-        break;
-      case 'c':
-        {
-          char *end;
-          errno = 0;
-          unsigned long long n = strtoull(optarg, &end, 10);
-          if (errno || *end || !*optarg || n == 0 || optarg[0] == '-')
-            {
-              fprintf(stderr, "netdump: invalid count '%s'\n", optarg);
-              return 2;
-            }
-          o->count = n;
-          break;
-        }
-      case 's':
-        if (strcmp(optarg, "loop") == 0)
-          o->threaded = false;
-        else if (strcmp(optarg, "threaded") == 0)
-          o->threaded = true;
-        else
-          {
-            fprintf(stderr, "netdump: unknown scheduler '%s' (loop or threaded)\n",
-                    optarg);
-            return 2;
-          }
-        break;
-      case 'C':
-        o->create = true;
-        break;
-      case 'h':
-        usage(stdout);
-        exit(EXIT_SUCCESS);
-      default:
-        usage(stderr);
+    {
+      int taken = example_option("netdump", c, optarg, &o->common);
+      if (taken < 0)
         return 2;
-      }
-  if (optind < argc)
-    {
-      fprintf(stderr, "netdump: unexpected argument '%s'\n", argv[optind]);
-      return 2;
+      if (taken)
+        continue;
+      switch (c)
+        {
+        case 'w':
+          o->pcap = optarg;
+          break;
+        case 'x':
+          o->flags |= NET_DUMP_HEX;
+          break;
+        case 'e':
+          o->flags |= NET_DUMP_LINK_HEADER;
+          break;
+        case 'q':
+          o->quiet = true;
+          break;
+        case 'c':
+          {
+            char *end;
+            errno = 0;
+            unsigned long long n = strtoull(optarg, &end, 10);
+            if (errno || *end || !*optarg || n == 0 || optarg[0] == '-')
+              {
+                fprintf(stderr, "netdump: invalid count '%s'\n", optarg);
+                return 2;
+              }
+            o->count = n;
+            break;
+          }
+        case 'h':
+          usage(stdout);
+          exit(EXIT_SUCCESS);
+        default:
+          usage(stderr);
+          return 2;
+        }
     }
-  if (!o->interface)
+  if (example_options_check("netdump", argc, argv, &o->common, false) < 0)
     {
-      fprintf(stderr, "netdump: no interface given (-i TAPNAME)\n");
       usage(stderr);
       return 2;
     }
@@ -158,34 +139,11 @@ int main(int argc, char **argv)
   struct example_signals_s sig = { 0 };
   example_signals_block(&sig);
 
-  struct net_scheduler_s *sched = o.threaded ? net_scheduler_threaded_create(NULL)
-                         : net_scheduler_loop_create(NULL, NULL);
-  if (!sched)
-    {
-      fprintf(stderr, "netdump: cannot create the scheduler\n");
-      return EXIT_FAILURE;
-    }
-
-  struct net_tap_params_s tp = {
-    .name = o.interface,
-    .flags = o.create ? 0 : NET_TAP_NO_CREATE,
-  };
-  struct net_device_s *tap = NULL;
-  struct net_layer_s *eth = NULL, *dumper = NULL;
+  struct example_stack_s st;
+  struct net_layer_s *dumper = NULL;
   int status = EXIT_FAILURE;
-  err = net_tap_open(sched, &tp, &tap);
-  if (err < 0)
-    {
-      fprintf(stderr, "netdump: cannot open TAP %s: %s\n", o.interface,
-              net_tap_strerror(err));
-      goto out;
-    }
-  err = net_device_layer_create(tap, NET_LAYER_ETHERNET, NULL, NULL, NULL, &eth);
-  if (err < 0)
-    {
-      fprintf(stderr, "netdump: %s: %s\n", o.interface, g_strerror(-err));
-      goto out;
-    }
+  if (example_stack_open(&st, "netdump", &o.common, NULL, NULL, NULL) < 0)
+    goto out;
   setvbuf(stdout, NULL, _IOLBF, 0);
   struct net_dumper_params_s dp = {
     .out = o.quiet ? NULL : stdout,
@@ -195,7 +153,7 @@ int main(int argc, char **argv)
     .pcap_flush = true,
     .max_packets = o.count,
   };
-  err = net_dumper_create(sched, &dp, sched, &dumper_delegate, &dumper);
+  err = net_dumper_create(st.sched, &dp, st.sched, &dumper_delegate, &dumper);
   if (err < 0)
     {
       fprintf(stderr, "netdump: cannot write %s: %s\n", o.pcap ? o.pcap : "",
@@ -203,47 +161,42 @@ int main(int argc, char **argv)
       goto out;
     }
   uint16_t mirror = NET_ETHERNET_MIRROR;
-  err = net_layer_bind(eth, &mirror, dumper);
+  err = net_layer_bind(st.eth, &mirror, dumper);
   if (err < 0)
     {
       fprintf(stderr, "netdump: cannot attach the dumper: %s\n", g_strerror(-err));
       goto out;
     }
 
-  if (example_signals_start(&sig, sched) < 0)
+  if (example_signals_start(&sig, st.sched) < 0)
     {
       fprintf(stderr, "netdump: cannot start the signal thread\n");
       goto out;
     }
   fprintf(stderr, "netdump: listening on %s, link-type EN10MB (Ethernet), "
-          "%s scheduler\n", net_tap_name(tap), o.threaded ? "threaded" : "loop");
-  net_scheduler_run(sched);
+          "%s scheduler\n", net_tap_name(st.tap),
+          o.common.threaded ? "threaded" : "loop");
+  net_scheduler_run(st.sched);
   int caught = example_signals_stop(&sig);
 
+  example_stack_quiesce(&st);
   fflush(stdout);
   fprintf(stderr, "\n%llu packets captured\n"
           "%llu packets received by the interface\n"
           "%llu packets dropped (no buffer or mirror backlog)\n",
           (unsigned long long)net_dumper_count(dumper),
-          (unsigned long long)stat_of(eth, "rx_frames"),
-          (unsigned long long)(stat_of(eth, "tap_rx_no_buffer")
-                               + stat_of(eth, "mirror_dropped")));
+          (unsigned long long)stat_of(st.eth, "rx_frames"),
+          (unsigned long long)(stat_of(st.eth, "tap_rx_no_buffer")
+                               + stat_of(st.eth, "mirror_dropped")));
   if (caught)
     fprintf(stderr, "netdump: stopped by %s\n", strsignal(caught));
   status = EXIT_SUCCESS;
 
 out:
   if (dumper)
-    {
-      net_layer_unbind(eth, dumper);
-      net_layer_refdec(dumper);
-    }
-  if (eth)
-    net_layer_refdec(eth);
-  if (tap)
-    net_device_refdec(tap);
+    net_layer_refdec(dumper);
   /* Destroying the scheduler runs the layers' destroyed handlers (the TAP
      stops watching its fd, the dumper completes its pcap). */
-  net_scheduler_destroy(sched);
+  example_stack_close(&st);
   return status;
 }

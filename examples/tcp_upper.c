@@ -32,7 +32,7 @@ struct upper_s
    payload), events as NOTIFICATION tasks. */
 static void upper_task_handle(struct net_layer_s *layer, struct net_task_s *task)
 {
-  struct net_layer_s *session = layer->parent;
+  struct net_layer_s *session = net_layer_parent(layer);
 
   if (task->type == NET_TASK_INBOUND && session)
     {
@@ -105,7 +105,7 @@ static void client_send_lines(struct net_layer_s *client, struct net_layer_s *se
 
 static void client_task_handle(struct net_layer_s *client, struct net_task_s *task)
 {
-  struct net_layer_s *session = client->parent;
+  struct net_layer_s *session = net_layer_parent(client);
 
   if (task->type == NET_TASK_INBOUND)
     printf("client got: %.*s", (int)net_buffer_len(task->packet.buffer),

@@ -16,11 +16,8 @@
  */
 #include <config.h>
 #include "echo_client.h"
-#include <net/dev/tap.h>
-#include <net/layer/ethernet.h>
-#include <net/layer/inet.h>
+#include "example_util.h"
 #include <net/layer/tcp.h>
-#include <net/scheduler.h>
 #include <getopt.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -28,12 +25,10 @@
 
 struct options_s
 {
-  const char *interface;
-  struct net_ipv4_config_s ipv4;
+  struct example_opts_s common;
   uint32_t server;
   uint16_t port;
   uint64_t bytes;
-  bool threaded;
   unsigned timeout;
 };
 
@@ -74,35 +69,20 @@ static int parse(int argc, char **argv, struct options_s *o)
   int c;
   while ((c = getopt_long(argc, argv, "i:a:g:c:b:s:t:", opts, NULL)) != -1)
     {
+      int taken = example_option("tcpclient", c, optarg, &o->common);
+      if (taken < 0)
+        return -1;
+      if (taken)
+        continue;
       char *end = NULL;
-      unsigned len = 0;
       int err = 0;
       switch (c)
         {
-        case 'i':
-          o->interface = optarg;
-          break;
-        case 'a':
-          err = net_ipv4_parse(optarg, &o->ipv4.addrs[0].addr, &len);
-          if (!err && !strchr(optarg, '/'))
-            err = -EINVAL;
-          o->ipv4.addrs[0].prefix_len = (uint8_t)len;
-          o->ipv4.addr_count = 1;
-          break;
-        case 'g':
-          err = net_ipv4_parse(optarg, &o->ipv4.gateway, NULL);
-          break;
         case 'c':
           err = parse_connect(optarg, &o->server, &o->port);
           break;
         case 'b':
           o->bytes = strtoull(optarg, &end, 10);
-          break;
-        case 's':
-          if (strcmp(optarg, "threaded") == 0)
-            o->threaded = true;
-          else if (strcmp(optarg, "loop") != 0)
-            err = -EINVAL;
           break;
         case 't':
           o->timeout = (unsigned)strtoul(optarg, &end, 10);
@@ -116,8 +96,13 @@ static int parse(int argc, char **argv, struct options_s *o)
           return -1;
         }
     }
-  if (optind != argc || !o->interface || !o->ipv4.addr_count || !o->port)
+  if (example_options_check("tcpclient", argc, argv, &o->common, true) < 0)
     return -1;
+  if (!o->port)
+    {
+      fprintf(stderr, "tcpclient: no server given (--connect A.B.C.D:PORT)\n");
+      return -1;
+    }
   return 0;
 }
 
@@ -156,32 +141,19 @@ int main(int argc, char **argv)
       usage();
       return 2;
     }
-  struct net_scheduler_options_s so = { 0 };
-  struct net_scheduler_s *sched = o.threaded ? net_scheduler_threaded_create(&so)
-                                             : net_scheduler_loop_create(NULL, &so);
-  struct net_device_s *tap = NULL;
-  struct net_layer_s *eth = NULL, *tcp = NULL, *client = NULL, *session = NULL;
-  struct net_inet_s inet = { 0 };
+  struct example_stack_s st;
+  struct net_layer_s *tcp = NULL, *client = NULL, *session = NULL;
   struct echo_client_outcome_s outcome = { 0 };
-  struct net_tap_params_s tp = { .name = o.interface, .flags = NET_TAP_NO_CREATE };
   static const uint8_t proto_tcp = NET_IPPROTO_TCP;
   int status = EXIT_FAILURE;
 
-  int err = sched ? net_tap_open(sched, &tp, &tap) : -ENOMEM;
+  int err = example_stack_open(&st, "tcpclient", &o.common, NULL, NULL, NULL);
   if (err)
-    {
-      fprintf(stderr, "tcpclient: cannot open TAP %s: %s\n", o.interface,
-              sched ? net_tap_strerror(err) : strerror(-err));
-      goto out;
-    }
-  struct net_inet_config_s cfg = { .ipv4 = o.ipv4 };
-  err = net_device_layer_create(tap, NET_LAYER_ETHERNET, NULL, NULL, NULL, &eth);
+    goto out;
+  struct net_scheduler_s *sched = st.sched;
+  err = net_tcp_create(sched, NULL, &tcp);
   if (!err)
-    err = net_inet_create(eth, &cfg, &inet);
-  if (!err)
-    err = net_tcp_create(sched, NULL, &tcp);
-  if (!err)
-    err = net_layer_bind(inet.ipv4, &proto_tcp, tcp);
+    err = net_layer_bind(st.inet.ipv4, &proto_tcp, tcp);
   if (!err)
     err = echo_client_create(sched, o.bytes, 1400, &outcome, &echo_client_stop_vtable,
                              &client);
@@ -237,15 +209,6 @@ out:
     net_layer_refdec(client);
   if (tcp)
     net_layer_refdec(tcp);
-  net_inet_release(&inet);
-  if (eth)
-    {
-      net_layer_unbind_all(eth);
-      net_layer_refdec(eth);
-    }
-  if (tap)
-    net_device_refdec(tap);
-  /* Destroying the scheduler runs the layers' destruction. */
-  net_scheduler_destroy(sched);
+  example_stack_close(&st);
   return status;
 }

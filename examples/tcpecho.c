@@ -29,6 +29,7 @@ static void usage(FILE *out)
         "               [--port PORT] [--scheduler loop|threaded] [--workers N]\n"
         "               [--dump] [--pcap FILE] [--create] [--offload none|csum|tso]\n"
         "               [--window KIB] [--no-fastpath] [--no-direct]\n"
+        "               [--busy-poll USEC]\n"
         "Echo TCP and UDP on a port of a TAP interface; answer ARP and ping.\n"
         "\n"
         "  -i, --interface=NAME   TAP interface to attach to (required)\n"
@@ -50,6 +51,10 @@ static void usage(FILE *out)
         "      --no-fastpath      every segment through ethernet, ipv4 and tcp (the\n"
         "                         fast path hands established connections' segments\n"
         "                         from the link to their session directly)\n"
+        "      --busy-poll=USEC   loop scheduler: after work, poll the TAP without\n"
+        "                         sleeping for USEC microseconds (default 50; 0 = off):\n"
+        "                         no wake-up to wait for when the next frame comes\n"
+        "                         soon, for a CPU kept busy meanwhile\n"
         "  -h, --help             show this help and exit\n"
         "\n"
         "SIGINT or SIGTERM stops it; the counters go to stderr.\n"
@@ -59,18 +64,16 @@ static void usage(FILE *out)
 
 struct options_s
 {
-  const char *interface;
-  struct net_ipv4_config_s ipv4;
+  struct example_opts_s common;
   uint16_t port;
-  bool threaded;
   unsigned workers;
   bool dump;
   const char *pcap;
-  bool create;
   uint32_t offloads;
   uint32_t window;      /* receive window and send buffer, bytes (0: default) */
   bool no_fastpath;
   bool no_direct;       /* loop scheduler: no direct dispatch */
+  unsigned busy_poll;   /* loop scheduler: busy polling, microseconds */
 };
 
 static int parse_options(int argc, char **argv, struct options_s *o)
@@ -89,6 +92,7 @@ static int parse_options(int argc, char **argv, struct options_s *o)
     { "window", required_argument, NULL, 'N' },
     { "no-fastpath", no_argument, NULL, 'F' },
     { "no-direct", no_argument, NULL, 'D' },
+    { "busy-poll", required_argument, NULL, 'B' },
     { "help", no_argument, NULL, 'h' },
     { NULL, 0, NULL, 0 },
   };
@@ -96,114 +100,99 @@ static int parse_options(int argc, char **argv, struct options_s *o)
   char *end;
 
   o->port = 7;
+  o->busy_poll = 50;
   o->offloads = NET_TAP_OFFLOAD_CSUM | NET_TAP_OFFLOAD_TSO4;
   while ((c = getopt_long(argc, argv, "i:a:g:p:dw:h", longopts, NULL)) != -1)
-    switch (c)
-      {
-      case 'i':
-        o->interface = optarg;
-        break;
-      case 'a':
-        if (example_parse_addr("tcpecho", optarg, &o->ipv4) < 0)
-          return 2;
-        break;
-      case 'g':
-        if (net_ipv4_parse(optarg, &o->ipv4.gateway, NULL) < 0)
+    {
+      int taken = example_option("tcpecho", c, optarg, &o->common);
+      if (taken < 0)
+        return 2;
+      if (taken)
+        continue;
+      switch (c)
+        {
+        case 'p':
           {
-            fprintf(stderr, "tcpecho: invalid gateway '%s'\n", optarg);
-            return 2;
+            unsigned long v = strtoul(optarg, &end, 10);
+            if (*end || v == 0 || v > 65535)
+              {
+                fprintf(stderr, "tcpecho: invalid port '%s'\n", optarg);
+                return 2;
+              }
+            o->port = (uint16_t)v;
+            break;
           }
-        break;
-      case 'p':
-        {
-          unsigned long v = strtoul(optarg, &end, 10);
-          if (*end || v == 0 || v > 65535)
-            {
-              fprintf(stderr, "tcpecho: invalid port '%s'\n", optarg);
-              return 2;
-            }
-          o->port = (uint16_t)v;
-          break;
-        }
-      case 's':
-        if (strcmp(optarg, "loop") == 0)
-          o->threaded = false;
-        else if (strcmp(optarg, "threaded") == 0)
-          o->threaded = true;
-        else
+        case 'W':
           {
-            fprintf(stderr, "tcpecho: unknown scheduler '%s' (loop or threaded)\n",
-                    optarg);
-            return 2;
+            unsigned long v = strtoul(optarg, &end, 10);
+            if (*end || v == 0 || v > 1024)
+              {
+                fprintf(stderr, "tcpecho: invalid worker count '%s'\n", optarg);
+                return 2;
+              }
+            o->workers = (unsigned)v;
+            break;
           }
-        break;
-      case 'W':
-        {
-          unsigned long v = strtoul(optarg, &end, 10);
-          if (*end || v == 0 || v > 1024)
-            {
-              fprintf(stderr, "tcpecho: invalid worker count '%s'\n", optarg);
-              return 2;
-            }
-          o->workers = (unsigned)v;
+        case 'd':
+          o->dump = true;
           break;
-        }
-      case 'd':
-        o->dump = true;
-        break;
-      case 'w':
-        o->pcap = optarg;
-        break;
-      case 'C':
-        o->create = true;
-        break;
-      case 'F':
-        o->no_fastpath = true;
-        break;
-      case 'D':
-        o->no_direct = true;
-        break;
-      case 'N':
-        {
-          unsigned long v = strtoul(optarg, &end, 10);
-          if (*end || v < 4 || v > 1024 * 1024)
+        case 'w':
+          o->pcap = optarg;
+          break;
+        case 'F':
+          o->no_fastpath = true;
+          break;
+        case 'D':
+          o->no_direct = true;
+          break;
+        case 'B':
+          {
+            unsigned long v = strtoul(optarg, &end, 10);
+            if (*end || v > 1000000)
+              {
+                fprintf(stderr, "tcpecho: invalid busy-poll time '%s' (microseconds, "
+                        "0 to 1000000)\n", optarg);
+                return 2;
+              }
+            o->busy_poll = (unsigned)v;
+            break;
+          }
+        case 'N':
+          {
+            unsigned long v = strtoul(optarg, &end, 10);
+            if (*end || v < 4 || v > 1024 * 1024)
+              {
+                fprintf(stderr, "tcpecho: invalid window '%s' (KiB, 4 to 1048576)\n",
+                        optarg);
+                return 2;
+              }
+            o->window = (uint32_t)v * 1024;
+            break;
+          }
+        case 'O':
+          if (strcmp(optarg, "none") == 0)
+            o->offloads = 0;
+          else if (strcmp(optarg, "csum") == 0)
+            o->offloads = NET_TAP_OFFLOAD_CSUM;
+          else if (strcmp(optarg, "tso") == 0)
+            o->offloads = NET_TAP_OFFLOAD_CSUM | NET_TAP_OFFLOAD_TSO4;
+          else
             {
-              fprintf(stderr, "tcpecho: invalid window '%s' (KiB, 4 to 1048576)\n",
+              fprintf(stderr, "tcpecho: unknown offload '%s' (none, csum or tso)\n",
                       optarg);
               return 2;
             }
-          o->window = (uint32_t)v * 1024;
           break;
+        case 'h':
+          usage(stdout);
+          exit(EXIT_SUCCESS);
+        default:
+          usage(stderr);
+          return 2;
         }
-      case 'O':
-        if (strcmp(optarg, "none") == 0)
-          o->offloads = 0;
-        else if (strcmp(optarg, "csum") == 0)
-          o->offloads = NET_TAP_OFFLOAD_CSUM;
-        else if (strcmp(optarg, "tso") == 0)
-          o->offloads = NET_TAP_OFFLOAD_CSUM | NET_TAP_OFFLOAD_TSO4;
-        else
-          {
-            fprintf(stderr, "tcpecho: unknown offload '%s' (none, csum or tso)\n",
-                    optarg);
-            return 2;
-          }
-        break;
-      case 'h':
-        usage(stdout);
-        exit(EXIT_SUCCESS);
-      default:
-        usage(stderr);
-        return 2;
-      }
-  if (optind < argc)
-    {
-      fprintf(stderr, "tcpecho: unexpected argument '%s'\n", argv[optind]);
-      return 2;
     }
-  if (!o->interface || !o->ipv4.addr_count)
+  if (example_options_check("tcpecho", argc, argv, &o->common, true) < 0)
     {
-      fprintf(stderr, "tcpecho: an interface (-i) and an address (--addr) are needed\n");
       usage(stderr);
       return 2;
     }
@@ -227,6 +216,7 @@ int main(int argc, char **argv)
     /* Run-to-completion: a segment goes through its layers as calls
        (fewer instructions per packet, see doc/performance.md). */
     .direct_depth = o.no_direct ? 0 : 8,
+    .busy_poll = (net_time_t)o.busy_poll * NET_NSEC_PER_USEC,
     .large_buffers = 32768,
     .small_buffers = 16384,
     /* TSO: each connection holds up to a few dozen super-segments
@@ -234,40 +224,16 @@ int main(int argc, char **argv)
     .medium_buffers = 8192,
     .jumbo_buffers = 4096,
   };
-  struct net_scheduler_s *sched = o.threaded ? net_scheduler_threaded_create(&so)
-                         : net_scheduler_loop_create(NULL, &so);
-  if (!sched)
-    {
-      fprintf(stderr, "tcpecho: cannot create the scheduler\n");
-      return EXIT_FAILURE;
-    }
-
-  struct net_tap_params_s tp = {
-    .name = o.interface,
-    .flags = o.create ? 0 : NET_TAP_NO_CREATE,
-    .offloads = o.offloads,
-  };
-  struct net_device_s *tap = NULL;
-  struct net_layer_s *eth = NULL, *dumper = NULL, *udp_echo = NULL;
+  struct example_stack_s st;
+  struct net_layer_s *dumper = NULL, *udp_echo = NULL;
   struct net_layer_s *tcp = NULL, *listener = NULL;
-  struct net_inet_s inet = { 0 };
   struct net_tcp_echo_stats_s echo_stats = { 0 };
   int status = EXIT_FAILURE;
-
-  err = net_tap_open(sched, &tp, &tap);
-  if (err < 0)
-    {
-      fprintf(stderr, "tcpecho: cannot open TAP %s: %s\n", o.interface,
-              net_tap_strerror(err));
-      goto out;
-    }
+  struct net_tap_params_s tp = { .offloads = o.offloads };
   struct net_ethernet_params_s ep = { .no_fastpath = o.no_fastpath };
-  err = net_device_layer_create(tap, NET_LAYER_ETHERNET, &ep, NULL, NULL, &eth);
-  if (err < 0)
-    {
-      fprintf(stderr, "tcpecho: %s: %s\n", o.interface, g_strerror(-err));
-      goto out;
-    }
+  if (example_stack_open(&st, "tcpecho", &o.common, &so, &tp, &ep) < 0)
+    goto out;
+  struct net_scheduler_s *sched = st.sched;
   if (o.dump || o.pcap)
     {
       setvbuf(stdout, NULL, _IOLBF, 0);
@@ -280,7 +246,7 @@ int main(int argc, char **argv)
       uint16_t mirror = NET_ETHERNET_MIRROR;
       err = net_dumper_create(sched, &dp, NULL, NULL, &dumper);
       if (!err)
-        err = net_layer_bind(eth, &mirror, dumper);
+        err = net_layer_bind(st.eth, &mirror, dumper);
       if (err < 0)
         {
           fprintf(stderr, "tcpecho: cannot start the dumper%s%s: %s\n",
@@ -288,17 +254,10 @@ int main(int argc, char **argv)
           goto out;
         }
     }
-  struct net_inet_config_s cfg = { .ipv4 = o.ipv4 };
-  err = net_inet_create(eth, &cfg, &inet);
-  if (err < 0)
-    {
-      fprintf(stderr, "tcpecho: cannot build the IPv4 suite: %s\n", g_strerror(-err));
-      goto out;
-    }
   struct net_udp_bind_s udp_port = { .local_port = o.port };
   err = net_udp_echo_create(sched, &udp_echo);
   if (!err)
-    err = net_layer_bind(inet.udp, &udp_port, udp_echo);
+    err = net_layer_bind(st.inet.udp, &udp_port, udp_echo);
   if (err < 0)
     {
       fprintf(stderr, "tcpecho: cannot start UDP echo: %s\n", g_strerror(-err));
@@ -309,7 +268,7 @@ int main(int argc, char **argv)
   tcfg.session.rcv_buf = tcfg.session.snd_buf = o.window;
   err = net_tcp_create(sched, &tcfg, &tcp);
   if (!err)
-    err = net_layer_bind(inet.ipv4, &proto, tcp);
+    err = net_layer_bind(st.inet.ipv4, &proto, tcp);
   if (!err)
     err = net_tcp_echo_listen(tcp, o.port, &echo_stats, &listener);
   if (err < 0)
@@ -324,15 +283,16 @@ int main(int argc, char **argv)
       goto out;
     }
   char text[16];
-  uint32_t granted = net_tap_offloads(tap);
+  uint32_t granted = net_tap_offloads(st.tap);
   fprintf(stderr, "tcpecho: echo on %s port %u (TCP and UDP), %s, %s scheduler, "
-          "offloads: %s\n", net_ipv4_format(o.ipv4.addrs[0].addr, text), o.port,
-          net_tap_name(tap), o.threaded ? "threaded" : "loop",
+          "offloads: %s\n", net_ipv4_format(o.common.ipv4.addrs[0].addr, text),
+          o.port, net_tap_name(st.tap), o.common.threaded ? "threaded" : "loop",
           granted & NET_TAP_OFFLOAD_TSO4 ? "checksums and TSO"
           : granted & NET_TAP_OFFLOAD_CSUM ? "checksums" : "none");
   net_scheduler_run(sched);
   int caught = example_signals_stop(&sig);
 
+  example_stack_quiesce(&st);
   if (dumper)
     fflush(stdout);
   fprintf(stderr, "tcpecho: stopped%s%s\n", caught ? " by " : "",
@@ -342,11 +302,11 @@ int main(int argc, char **argv)
           (unsigned long long)atomic_load(&echo_stats.bytes));
   example_print_stats(tcp);
   example_print_stats(udp_echo);
-  example_print_stats(eth);
-  example_print_stats(inet.arp);
-  example_print_stats(inet.ipv4);
-  example_print_stats(inet.icmp);
-  example_print_stats(inet.udp);
+  example_print_stats(st.eth);
+  example_print_stats(st.inet.arp);
+  example_print_stats(st.inet.ipv4);
+  example_print_stats(st.inet.icmp);
+  example_print_stats(st.inet.udp);
   status = EXIT_SUCCESS;
 
 out:
@@ -361,15 +321,6 @@ out:
     net_layer_refdec(udp_echo);
   if (dumper)
     net_layer_refdec(dumper);
-  net_inet_release(&inet);
-  if (eth)
-    {
-      net_layer_unbind_all(eth);
-      net_layer_refdec(eth);
-    }
-  if (tap)
-    net_device_refdec(tap);
-  /* Destroying the scheduler runs the layers' destruction. */
-  net_scheduler_destroy(sched);
+  example_stack_close(&st);
   return status;
 }

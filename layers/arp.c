@@ -120,7 +120,7 @@ static bool arp_is_ours(const struct arp_s *arp, uint32_t ip)
 
 static bool arp_have_mac(const struct arp_s *arp)
 {
-  return inet_parent(&arp->layer) && (arp->layer.context.addr.valid & NET_ADDR_MAC);
+  return net_layer_parent(&arp->layer) && (arp->layer.context.addr.valid & NET_ADDR_MAC);
 }
 
 /* ---- sending --------------------------------------------------------- */
@@ -152,7 +152,7 @@ static void arp_send(struct arp_s *arp, uint16_t op, const uint8_t eth_dst[NET_M
   struct net_addr_s dst = {.valid = NET_ADDR_MAC | NET_ADDR_ETHERTYPE,
                            .ethertype = NET_ETHERTYPE_ARP};
   memcpy(dst.mac, eth_dst, NET_MAC_LEN);
-  net_task_outbound_push(task, inet_parent(&arp->layer), &arp->layer, NULL, &dst, buf);
+  net_task_outbound_push(task, net_layer_parent(&arp->layer), &arp->layer, NULL, &dst, buf);
 }
 
 static void arp_send_request(struct arp_s *arp, const struct arp_entry_s *e)

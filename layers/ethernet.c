@@ -12,6 +12,7 @@
 #include <net/scheduler.h>
 #include <glib.h>
 #include <pthread.h>
+#include <stdlib.h>
 #include <string.h>
 
 
@@ -81,14 +82,23 @@ struct eth_s
   bool promiscuous;
   bool all_multicast;
   atomic_bool link_up;
-  GHashTable *by_type;   /* ethertype -> child (weak; the core holds refs) */
-  GHashTable *by_child;  /* child -> ethertype */
+  /* Bound protocols (weak child pointers; the core holds the refs): a
+     handful of EtherTypes, so a scan beats hashing (two lookups a frame). */
+  struct eth_proto_s *protos;
+  unsigned proto_count;
+  unsigned proto_cap;
   struct net_layer_s *mirrors[NET_ETHERNET_MAX_MIRRORS];
   unsigned mirror_count;
   struct mirror_pool_s *mirror_pool;
   struct net_flow_table_s *flows;   /* fast path; NULL when off */
   /* Single writer (the layer's handler); read from any thread. */
   _Atomic uint64_t stats[ETH_STAT_COUNT];
+};
+
+struct eth_proto_s
+{
+  uint16_t type;
+  struct net_layer_s *child;
 };
 
 static const struct net_layer_handler_s eth_handler;
@@ -101,6 +111,23 @@ static inline struct eth_s *eth_of(struct net_layer_s *layer)
 static inline const struct eth_s *eth_of_const(const struct net_layer_s *layer)
 {
   return net_container_of(layer, const struct eth_s, layer);
+}
+
+static struct eth_proto_s *proto_by_type(struct eth_s *e, uint16_t type)
+{
+  for (unsigned i = 0; i < e->proto_count; i++)
+    if (e->protos[i].type == type)
+      return &e->protos[i];
+  return NULL;
+}
+
+static struct eth_proto_s *proto_by_child(struct eth_s *e,
+                                          const struct net_layer_s *child)
+{
+  for (unsigned i = 0; i < e->proto_count; i++)
+    if (e->protos[i].child == child)
+      return &e->protos[i];
+  return NULL;
 }
 
 /* Only the layer's handler writes counters, so a relaxed load and store
@@ -310,13 +337,13 @@ static void eth_receive(struct eth_s *e, struct net_task_s *task,
         }
       stat_inc(e, ETH_FASTPATH_MISSES);
     }
-  struct net_layer_s *child =
-    g_hash_table_lookup(e->by_type, GUINT_TO_POINTER(type));
-  if (!child)
+  struct eth_proto_s *proto = proto_by_type(e, type);
+  if (!proto)
     {
       rx_drop(e, task, frame, ETH_DROP_NO_HANDLER);
       return;
     }
+  struct net_layer_s *child = proto->child;
 
   struct net_addr_s src = { .ethertype = type,
                             .valid = NET_ADDR_MAC | NET_ADDR_ETHERTYPE };
@@ -379,8 +406,8 @@ static struct net_buffer_s *tx_private_copy(struct eth_s *e,
 
 static void eth_send(struct eth_s *e, struct net_task_s *task)
 {
-  gpointer type_p;
-  if (!g_hash_table_lookup_extended(e->by_child, task->source, NULL, &type_p))
+  struct eth_proto_s *proto = proto_by_child(e, task->source);
+  if (!proto)
     {
       stat_inc(e, ETH_TX_DROP_UNBOUND);
       {
@@ -396,7 +423,7 @@ static void eth_send(struct eth_s *e, struct net_task_s *task)
         return;
       }
     }
-  uint16_t type = (uint16_t)GPOINTER_TO_UINT(type_p);
+  uint16_t type = proto->type;
   uint8_t dst[NET_MAC_LEN];
   memcpy(dst, task->packet.dst.mac, NET_MAC_LEN);
   struct net_buffer_s *buf = net_task_packet_steal_buffer(task);
@@ -544,10 +571,9 @@ static void eth_task_handle(struct net_layer_s *layer, struct net_task_s *task)
           if (e->flows && net_flow_table_request(e->flows, net_flow_task(task)))
             {
               /* Behind every frame of the flow sent the slow way so far. */
-              struct net_layer_s *ip = g_hash_table_lookup(
-                e->by_type, GUINT_TO_POINTER(NET_ETHERTYPE_IPV4));
+              struct eth_proto_s *ip = proto_by_type(e, NET_ETHERTYPE_IPV4);
               if (ip)
-                net_flow_activate(layer, ip, net_flow_task(task));
+                net_flow_activate(layer, ip->child, net_flow_task(task));
             }
           if (e->flows)
             atomic_store_explicit(&e->stats[ETH_FASTPATH_FLOWS],
@@ -586,21 +612,28 @@ static int eth_bound(struct net_layer_s *layer, const void *addr,
     }
   if (type < NET_ETHERTYPE_MIN)
     return -EINVAL;
-  if (g_hash_table_contains(e->by_type, GUINT_TO_POINTER(type)))
+  if (proto_by_type(e, type))
     return -EADDRINUSE;
-  g_hash_table_insert(e->by_type, GUINT_TO_POINTER(type), child);
-  g_hash_table_insert(e->by_child, child, GUINT_TO_POINTER(type));
+  if (e->proto_count == e->proto_cap)
+    {
+      unsigned cap = e->proto_cap ? 2 * e->proto_cap : 4;
+      struct eth_proto_s *p = realloc(e->protos, cap * sizeof(*p));
+      if (!p)
+        return -ENOMEM;
+      e->protos = p;
+      e->proto_cap = cap;
+    }
+  e->protos[e->proto_count++] = (struct eth_proto_s){ type, child };
   return 0;
 }
 
 static void eth_unbound(struct net_layer_s *layer, struct net_layer_s *child)
 {
   struct eth_s *e = eth_of(layer);
-  gpointer type_p;
-  if (g_hash_table_lookup_extended(e->by_child, child, NULL, &type_p))
+  struct eth_proto_s *proto = proto_by_child(e, child);
+  if (proto)
     {
-      g_hash_table_remove(e->by_type, type_p);
-      g_hash_table_remove(e->by_child, child);
+      *proto = e->protos[--e->proto_count];
       return;
     }
   for (unsigned i = 0; i < NET_ETHERNET_MAX_MIRRORS; i++)
@@ -642,8 +675,7 @@ static void eth_destroyed(struct net_layer_s *layer)
   struct eth_s *e = eth_of(layer);
   if (e->ops->detach)
     e->ops->detach(e->driver, layer);
-  g_hash_table_destroy(e->by_type);
-  g_hash_table_destroy(e->by_child);
+  free(e->protos);
   mirror_pool_refdec(e->mirror_pool);
   net_flow_table_free(e->flows);
   net_device_refdec(e->dev);
@@ -716,8 +748,6 @@ int net_ethernet_create(struct net_scheduler_s *sched,
   e->promiscuous = params->promiscuous;
   e->all_multicast = params->all_multicast;
   atomic_init(&e->link_up, false);
-  e->by_type = g_hash_table_new(g_direct_hash, g_direct_equal);
-  e->by_child = g_hash_table_new(g_direct_hash, g_direct_equal);
   e->flows = params->no_fastpath ? NULL : net_flow_table_new();
   e->mirror_pool = g_new0(struct mirror_pool_s, 1);
   atomic_init(&e->mirror_pool->refs, 1);

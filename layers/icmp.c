@@ -106,7 +106,7 @@ static bool icmp_rate_allow(struct icmp_s *icmp)
 static void icmp_send(struct icmp_s *icmp, struct net_task_s *task,
                       struct net_buffer_s *buf, uint32_t src, uint32_t dst)
 {
-  struct net_layer_s *parent = inet_parent(&icmp->layer);
+  struct net_layer_s *parent = net_layer_parent(&icmp->layer);
   if (!task)
     task = inet_task_alloc(&icmp->layer);
   if (!task || !parent)
@@ -226,7 +226,7 @@ static void icmp_error_input(struct icmp_s *icmp, struct net_task_s *task)
   memcpy(e->quote, q + qhlen, e->quote_len);
   int err = icmp_errno(p[0], p[1]);
   net_task_destroy(task);
-  struct net_layer_s *parent = inet_parent(&icmp->layer);
+  struct net_layer_s *parent = net_layer_parent(&icmp->layer);
   if (!parent)
     {
       net_task_destroy(&e->task);
@@ -359,7 +359,7 @@ static void icmp_task_handle(struct net_layer_s *layer, struct net_task_s *task)
       return;
     case NET_TASK_NOTIFICATION:
       if (task->notification.opcode == NET_IPV4_OP_ICMP_REQUEST
-          && task->source == inet_parent(layer))
+          && task->source == net_layer_parent(layer))
         {
           icmp_error_output(icmp, task);
           return;

@@ -20,10 +20,17 @@
 
 static uint64_t load64_le(const uint8_t *p)
 {
+#if defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
+  /* One load instead of eight: the byte loop cost a third of a hash. */
+  uint64_t v;
+  memcpy(&v, p, sizeof v);
+  return v;
+#else
   uint64_t v = 0;
   for (unsigned i = 0; i < 8; i++)
     v |= (uint64_t)p[i] << (8 * i);
   return v;
+#endif
 }
 
 uint64_t inet_siphash(const uint8_t key[16], const void *data, size_t len)
@@ -53,6 +60,30 @@ uint64_t inet_siphash(const uint8_t key[16], const void *data, size_t len)
   v0 ^= b;
   v2 ^= 0xff;
   SIPROUND;
+  SIPROUND;
+  SIPROUND;
+  SIPROUND;
+  return v0 ^ v1 ^ v2 ^ v3;
+}
+
+uint64_t inet_siphash13_2u64(const uint8_t key[16], uint64_t a, uint64_t b)
+{
+  uint64_t k0 = load64_le(key), k1 = load64_le(key + 8);
+  uint64_t v0 = UINT64_C(0x736f6d6570736575) ^ k0;
+  uint64_t v1 = UINT64_C(0x646f72616e646f6d) ^ k1;
+  uint64_t v2 = UINT64_C(0x6c7967656e657261) ^ k0;
+  uint64_t v3 = UINT64_C(0x7465646279746573) ^ k1;
+  /* The two words, then the length block of a 16-byte message, as
+     SipHash over the words' little-endian bytes would do. */
+  const uint64_t m[3] = { a, b, UINT64_C(16) << 56 };
+
+  for (unsigned i = 0; i < 3; i++)
+    {
+      v3 ^= m[i];
+      SIPROUND;
+      v0 ^= m[i];
+    }
+  v2 ^= 0xff;
   SIPROUND;
   SIPROUND;
   SIPROUND;

@@ -48,6 +48,12 @@ static inline uint16_t inet_csum_update16(uint16_t csum, uint16_t old,
    hashing for IP IDs and ephemeral ports. */
 uint64_t inet_siphash(const uint8_t key[16], const void *data, size_t len);
 
+/* SipHash-1-3 (the reduced-round variant that Rust's HashMap and Linux's
+   hsiphash use for hash tables) of two 64-bit words: for the per-segment
+   demux tables, where the key only has to keep remote peers from aiming
+   at one chain; ISNs and cookies keep SipHash-2-4. */
+uint64_t inet_siphash13_2u64(const uint8_t key[16], uint64_t a, uint64_t b);
+
 /* Fill @len bytes with unpredictable data (getrandom, else GLib PRNG). */
 void inet_random(void *buf, size_t len);
 
@@ -91,13 +97,6 @@ void inet_timer_cancel(struct inet_timer_s *timer, struct net_layer_s *layer);
 static inline void inet_timer_forget(struct inet_timer_s *timer)
 {
   timer->task = NULL;
-}
-
-/* The layer's parent, read the way the core writes it (atomically: a
-   bind from another thread may set it while our handler runs). */
-static inline struct net_layer_s *inet_parent(const struct net_layer_s *layer)
-{
-  return __atomic_load_n(&layer->parent, __ATOMIC_ACQUIRE);
 }
 
 /* Allocate a plain task from the layer's scheduler. */

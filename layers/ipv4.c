@@ -329,7 +329,7 @@ int net_ipv4_icmp_error_request(struct net_layer_s *child,
                                 const struct net_addr_s *dst,
                                 uint8_t type, uint8_t code)
 {
-  struct net_layer_s *parent = child ? inet_parent(child) : NULL;
+  struct net_layer_s *parent = child ? net_layer_parent(child) : NULL;
   if (!parent || parent->handler != &ipv4_handler || !src || !dst)
     {
       net_buffer_refdec(buffer);
@@ -386,7 +386,7 @@ static void ipv4_notification(struct ipv4_s *ip, struct net_task_s *task)
       break;
     case NET_FLOW_OP_ACTIVE:
       /* The link's marker, behind the flow's frames: to the transport. */
-      if (net_flow_task(task) && task->source == inet_parent(&ip->layer))
+      if (net_flow_task(task) && task->source == net_layer_parent(&ip->layer))
         {
           net_flow_forward_up(&ip->layer, task,
                               ip->children[net_flow_task(task)->key.protocol]);
@@ -407,7 +407,7 @@ static void ipv4_task_handle(struct net_layer_s *layer, struct net_task_s *task)
   switch (task->type)
     {
     case NET_TASK_INBOUND:
-      if (task->source == inet_parent(layer) || task->source == layer)
+      if (task->source == net_layer_parent(layer) || task->source == layer)
         {
           ipv4_input(ip, task);
           return;

@@ -45,23 +45,14 @@ tests_ipv4_test_inet_pair_CFLAGS = $(NET_TEST_CFLAGS)
 tests_ipv4_test_inet_pair_LDADD = $(NET_TEST_LIBS)
 EXTRA_DIST += doc/ipv4.md
 
-# Robustness: mutated frames through the fuzzing entry; the same entry is
-# a libFuzzer target with --enable-fuzzers (CC=clang).
+# Robustness: mutated frames through a persistent stack (the libFuzzer
+# targets of ARP, IPv4, ICMP and UDP are in tests/fuzz, tests/hardening.mk).
 check_PROGRAMS += tests/ipv4/test_fuzz_smoke
 TESTS += tests/ipv4/test_fuzz_smoke
 tests_ipv4_test_fuzz_smoke_SOURCES = tests/ipv4/test_fuzz_smoke.c \
 	tests/ipv4/fuzz_inet.c tests/ipv4/fuzz_inet.h $(IPV4_TEST_SUPPORT)
 tests_ipv4_test_fuzz_smoke_CFLAGS = $(NET_TEST_CFLAGS)
 tests_ipv4_test_fuzz_smoke_LDADD = $(NET_TEST_LIBS)
-EXTRA_DIST += tests/ipv4/fuzz_inet_main.c
-if FUZZERS
-noinst_PROGRAMS += tests/ipv4/fuzz_inet
-tests_ipv4_fuzz_inet_SOURCES = tests/ipv4/fuzz_inet_main.c tests/ipv4/fuzz_inet.c \
-	tests/ipv4/fuzz_inet.h
-tests_ipv4_fuzz_inet_CFLAGS = $(AM_CFLAGS) -fsanitize=fuzzer
-tests_ipv4_fuzz_inet_LDFLAGS = -fsanitize=fuzzer
-tests_ipv4_fuzz_inet_LDADD = libnetwork.la $(GLIB_LIBS)
-endif
 
 # Example: the suite on a TAP (ping, UDP echo); see doc/ipv4.md.
 bin_PROGRAMS += examples/pingable

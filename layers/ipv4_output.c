@@ -227,7 +227,7 @@ static void ipv4_fragment(struct ipv4_s *ip, struct net_task_s *task,
 void ipv4_transmit(struct ipv4_s *ip, struct net_task_s *task,
                    const uint8_t mac[NET_MAC_LEN])
 {
-  struct net_layer_s *parent = inet_parent(&ip->layer);
+  struct net_layer_s *parent = net_layer_parent(&ip->layer);
   size_t mtu = ip->layer.context.mtu;
   if (!parent || mtu < 68)   /* RFC 791: every link carries 68 bytes */
     {

@@ -46,6 +46,10 @@ const char *const net_tcp_stat_names[NET_TCP_STAT_COUNT] = {
   [NET_TCP_STAT_DROP_NO_BUFFER] = "drop_no_buffer",
   [NET_TCP_STAT_DROP_SEND_OVERFLOW] = "drop_send_overflow",
   [NET_TCP_STAT_SEND_MEM_PRESSURE] = "send_mem_pressure",
+  [NET_TCP_STAT_DROP_RCV_MEMORY] = "drop_rcv_memory",
+  [NET_TCP_STAT_DROP_OOO_PRESSURE] = "drop_ooo_pressure",
+  [NET_TCP_STAT_OOO_PRUNED] = "ooo_pruned",
+  [NET_TCP_STAT_RCV_WINDOW_CLAMPED] = "rcv_window_clamped",
   [NET_TCP_STAT_FLOW_REGISTERED] = "fastpath_registered",
   [NET_TCP_STAT_FLOW_HELD] = "fastpath_held",
   [NET_TCP_STAT_FLOW_MARKER_LOST] = "fastpath_marker_lost",
@@ -263,7 +267,7 @@ static int ephemeral_pick(struct net_tcp_s *t, struct net_tcp_tuple_s *k)
 static int push_segment(struct net_layer_s *from, uint32_t src, uint32_t dst,
                         const struct net_tcp_hdr_out_s *h)
 {
-  struct net_layer_s *parent = from->parent;
+  struct net_layer_s *parent = net_layer_parent(from);
   size_t hlen = net_tcp_header_len(h->opts);
 
   if (!parent)
@@ -599,7 +603,7 @@ static void tcp_input(struct net_tcp_s *t, struct net_task_s *task)
 
 static bool is_child(const struct net_layer_s *layer, const struct net_layer_s *c)
 {
-  return c && c->parent == layer;
+  return c && net_layer_parent(c) == layer;
 }
 
 static void tcp_task_handle(struct net_layer_s *layer, struct net_task_s *task)
@@ -609,7 +613,7 @@ static void tcp_task_handle(struct net_layer_s *layer, struct net_task_s *task)
   switch (task->type)
     {
     case NET_TASK_INBOUND:
-      if (task->source == layer->parent)
+      if (task->source == net_layer_parent(layer))
         tcp_input(t, task);
       else if (is_child(layer, task->source)
                && task->source->handler == &net_tcp_session_handler)
@@ -623,14 +627,17 @@ static void tcp_task_handle(struct net_layer_s *layer, struct net_task_s *task)
         net_task_destroy(task);
       return;
     case NET_TASK_OUTBOUND:
-      if (layer->parent)
-        {
-          net_tcp_count(t->shared, NET_TCP_STAT_SEGS_OUT, 1);
-          net_task_packet_forward(task, layer->parent);
-        }
-      else
-        net_task_destroy(task);
-      return;
+      {
+        struct net_layer_s *parent = net_layer_parent(layer);
+        if (parent)
+          {
+            net_tcp_count(t->shared, NET_TCP_STAT_SEGS_OUT, 1);
+            net_task_packet_forward(task, parent);
+          }
+        else
+          net_task_destroy(task);
+        return;
+      }
     case NET_TASK_NOTIFICATION:
       if (task->notification.opcode == NET_TCP_OP_DONE
           && is_child(layer, task->source))
@@ -646,7 +653,7 @@ static void tcp_task_handle(struct net_layer_s *layer, struct net_task_s *task)
           net_flow_forward(layer, task);
           return;
         }
-      if (net_flow_task(task) && task->source == layer->parent
+      if (net_flow_task(task) && task->source == net_layer_parent(layer)
           && task->notification.opcode == NET_FLOW_OP_ACTIVE)
         {
           /* The link's marker, behind the flow's segments: to its session. */
@@ -775,6 +782,20 @@ static size_t tcp_stats(const struct net_layer_s *layer, struct net_stat_s *out,
   n++;
   if (n < max)
     {
+      out[n].name = "rcv_mem";
+      out[n].value = net_tcp_rmem_total(t->shared);
+    }
+  n++;
+  if (n < max)
+    {
+      const struct net_tcp_config_s *c = &t->shared->cfg;
+      out[n].name = "rcv_mem_state";
+      out[n].value = net_tcp_rmem_state(net_tcp_rmem_total(t->shared),
+                                        c->rcv_mem_pressure, c->rcv_mem_max);
+    }
+  n++;
+  if (n < max)
+    {
       out[n].name = "sessions";
       out[n].value = sessions_of(t);
     }
@@ -807,16 +828,19 @@ int net_tcp_create(struct net_scheduler_s *sched,
   config_resolve(&cfg);
   if (cfg.ephemeral_min > cfg.ephemeral_max)
     return -EINVAL;
-  if (!cfg.snd_mem_max || !cfg.ooo_mem_max)
-    {
-      struct net_buffer_pool_stats_s ps;
-      net_buffer_pool_stats(net_scheduler_large_pool(sched), &ps);
-      size_t pool = ps.capacity * ps.buffer_size;
-      if (!cfg.snd_mem_max)
-        cfg.snd_mem_max = pool / 2;
-      if (!cfg.ooo_mem_max)
-        cfg.ooo_mem_max = pool / 4;
-    }
+  struct net_buffer_pool_stats_s ps;
+  net_buffer_pool_stats(net_scheduler_large_pool(sched), &ps);
+  size_t pool = ps.capacity * ps.buffer_size;
+  if (!cfg.snd_mem_max)
+    cfg.snd_mem_max = pool / 2;
+  if (!cfg.ooo_mem_max)
+    cfg.ooo_mem_max = pool / 4;
+  /* Send queues, receive memory and the rest of the pool: a quarter is
+     left for the frames the stack receives (ACKs, ARP, SYNs). */
+  if (!cfg.rcv_mem_max)
+    cfg.rcv_mem_max = pool / 4;
+  if (!cfg.rcv_mem_pressure || cfg.rcv_mem_pressure > cfg.rcv_mem_max)
+    cfg.rcv_mem_pressure = cfg.rcv_mem_max / 2;
 
   struct net_tcp_s *t = calloc(1, sizeof(*t));
   struct net_tcp_shared_s *sh = calloc(1, sizeof(*sh));
@@ -847,6 +871,8 @@ int net_tcp_create(struct net_scheduler_s *sched,
     atomic_init(&sh->stats[i], 0);
   atomic_init(&sh->snd_mem, 0);
   atomic_init(&sh->ooo_mem, 0);
+  atomic_init(&sh->rcv_mem, 0);
+  sh->large_buf_size = ps.buffer_size;
   t->shared = sh;
   int err = net_layer_init(&t->layer, &net_tcp_handler, sched, NULL, NULL);
   if (err)

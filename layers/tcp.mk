@@ -10,6 +10,7 @@ libnetwork_la_SOURCES += \
 	layers/tcp_listener.c \
 	layers/tcp_output.c \
 	layers/tcp_queue.c \
+	layers/tcp_rmem.c \
 	layers/tcp_session.c \
 	layers/tcp_timer.c \
 	layers/tcp_wire.c
@@ -25,23 +26,14 @@ tests_tcp_test_tcp_units_SOURCES = tests/tcp/test_tcp_units.c
 tests_tcp_test_tcp_units_CFLAGS = $(NET_TEST_CFLAGS) -I$(top_srcdir)
 tests_tcp_test_tcp_units_LDADD = $(NET_TEST_LIBS)
 
-# Robustness: mutated segments through the fuzzing entry; the same entry
-# is a libFuzzer target with --enable-fuzzers (CC=clang).
+# Robustness: mutated segments through a persistent stack (the libFuzzer
+# target of TCP is tests/fuzz/fuzz_tcp, tests/hardening.mk).
 check_PROGRAMS += tests/tcp/test_tcp_fuzz_smoke
 TESTS += tests/tcp/test_tcp_fuzz_smoke
 tests_tcp_test_tcp_fuzz_smoke_SOURCES = tests/tcp/test_tcp_fuzz_smoke.c \
 	tests/tcp/fuzz_tcp.c tests/tcp/fuzz_tcp.h
 tests_tcp_test_tcp_fuzz_smoke_CFLAGS = $(NET_TEST_CFLAGS) -I$(top_srcdir)
 tests_tcp_test_tcp_fuzz_smoke_LDADD = $(NET_TEST_LIBS)
-EXTRA_DIST += tests/tcp/fuzz_tcp_main.c
-if FUZZERS
-noinst_PROGRAMS += tests/tcp/fuzz_tcp
-tests_tcp_fuzz_tcp_SOURCES = tests/tcp/fuzz_tcp_main.c tests/tcp/fuzz_tcp.c \
-	tests/tcp/fuzz_tcp.h
-tests_tcp_fuzz_tcp_CFLAGS = $(AM_CFLAGS) -I$(top_srcdir) -fsanitize=fuzzer
-tests_tcp_fuzz_tcp_LDFLAGS = -fsanitize=fuzzer
-tests_tcp_fuzz_tcp_LDADD = libnetwork.la $(GLIB_LIBS)
-endif
 
 # Simulated two-stack tests (virtual clock, seeded test wire).
 TCP_SIM_SUPPORT = \

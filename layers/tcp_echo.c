@@ -31,7 +31,7 @@ static void pending_drop(struct echo_s *e)
    sending, which is what makes a slow reader slow the writer down. */
 static void echo_flush(struct echo_s *e)
 {
-  struct net_layer_s *session = e->layer.parent;
+  struct net_layer_s *session = net_layer_parent(&e->layer);
   struct net_buffer_s *buf;
 
   if (!session)
@@ -102,7 +102,7 @@ static void echo_task_handle(struct net_layer_s *layer, struct net_task_s *task)
           return;
         }
       /* Straight back when nothing waits (no list node per segment). */
-      struct net_layer_s *session = layer->parent;
+      struct net_layer_s *session = net_layer_parent(layer);
       size_t len = net_buffer_len(buf);
       if (g_queue_is_empty(&e->pending) && session)
         {

@@ -1,7 +1,7 @@
 /* Keyed hashes of TCP: SipHash-2-4 (inet_util) under a per-layer secret
    for initial sequence numbers (RFC 6528), SYN cookies, timestamp offsets
-   (RFC 7323 5.4), ephemeral ports (RFC 6056) and the demux tables (so that
-   remote peers cannot aim at one hash chain). */
+   (RFC 7323 5.4) and ephemeral ports (RFC 6056); SipHash-1-3 for the
+   demux tables (so that remote peers cannot aim at one hash chain). */
 #include <config.h>
 #include "tcp_private.h"
 #include "inet_util.h"
@@ -69,10 +69,12 @@ uint32_t net_tcp_isn(const uint8_t key[NET_TCP_KEY_LEN],
 uint32_t net_tcp_tuple_hash(const uint8_t key[NET_TCP_KEY_LEN],
                             const struct net_tcp_tuple_s *t)
 {
-  struct hash_in_s h;
-  hin_init(&h, 'H');
-  hin_tuple(&h, t);
-  return (uint32_t)inet_siphash(key, h.b, h.len);
+  /* Looked up for every segment of the slow path: SipHash-1-3 over two
+     words (a quarter of the cost of SipHash-2-4 over the tagged bytes),
+     with the tag in the top byte for domain separation. */
+  return (uint32_t)inet_siphash13_2u64(
+      key, (uint64_t)t->local_addr << 32 | t->remote_addr,
+      (uint64_t)'H' << 56 | (uint64_t)t->local_port << 16 | t->remote_port);
 }
 
 uint32_t net_tcp_ts_offset(const uint8_t key[NET_TCP_KEY_LEN],

@@ -346,6 +346,15 @@ static void data_input(struct net_tcp_session_s *s, struct net_task_s *task,
     }
   if (seq == s->rcv_nxt)
     {
+      if (len && !net_tcp_rmem_admit(s, buf->size))
+        {
+          /* Over the layer's receive memory: not acknowledged (the FIN
+             after it neither), the peer sends it again; the ACK of what
+             we have goes out at once. */
+          s->flags |= NET_TCP_SF_ACK_NOW;
+          net_task_destroy(task);
+          return;
+        }
       bool had_ooo = s->ooq.head != NULL;
       if (len)
         {
@@ -388,6 +397,15 @@ static void data_input(struct net_tcp_session_s *s, struct net_task_s *task,
     }
   if (!len)
     {
+      net_task_destroy(task);
+      return;
+    }
+  /* Under receive-memory pressure reassembly queues go first. */
+  if (net_tcp_rmem_state(net_tcp_rmem_total(s->shared), s->cfg->rcv_mem_pressure,
+                         s->cfg->rcv_mem_max) != NET_TCP_RMEM_NORMAL)
+    {
+      net_tcp_rmem_prune(s);
+      net_tcp_count(s->shared, NET_TCP_STAT_DROP_OOO_PRESSURE, 1);
       net_task_destroy(task);
       return;
     }
@@ -580,7 +598,7 @@ static void sync_input(struct net_tcp_session_s *s, struct net_task_s *task,
       /* Give the SYN back to the tcp layer, which unbinds this session
          and handles it as a new connection. */
       net_tcp_count(s->shared, NET_TCP_STAT_TIME_WAIT_REUSED, 1);
-      struct net_layer_s *parent = s->layer.parent;
+      struct net_layer_s *parent = net_layer_parent(&s->layer);
       s->state = NET_TCP_CLOSED;
       if (parent)
         net_task_packet_forward(task, parent);
@@ -746,7 +764,7 @@ void net_tcp_input(struct net_tcp_session_s *s, struct net_task_s *task)
   struct net_buffer_s *buf = task->packet.buffer;
   const uint8_t *p = net_buffer_data(buf);
   size_t len = net_buffer_len(buf);
-  bool fast = task->source != s->layer.parent;
+  bool fast = task->source != net_layer_parent(&s->layer);
 
   /* The fast path may still hand over a segment of the tuple after we
      are over (our withdrawal is on its way): drop it; its retransmission

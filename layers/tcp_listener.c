@@ -89,13 +89,13 @@ static void listener_accept(struct net_tcp_listener_s *l, struct accept_task_s *
 
   if (!session)
     return;
-  if (l->layer.parent && vt && vt->accept)
+  if (net_layer_parent(&l->layer) && vt && vt->accept)
     {
       if (vt->accept(l->layer.delegate, &l->layer, session) < 0)
         net_tcp_abort(&l->layer, session);
       return;
     }
-  if (l->layer.parent && child)
+  if (net_layer_parent(&l->layer) && child)
     {
       struct accept_task_s *fwd = accept_task_new(session);
       if (fwd && net_task_notification_push(&fwd->task, child, &l->layer,

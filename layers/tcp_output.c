@@ -40,18 +40,20 @@ uint32_t net_tcp_seg_max(const struct net_tcp_session_s *s)
 }
 
 /* Room in the receive buffer: what the application holds (manual mode)
-   or what waits for an application counts against it. */
+   or what waits for an application counts against it, in bytes and in
+   buffer memory (tcp_rmem.c). */
 uint32_t net_tcp_session_rcv_space(const struct net_tcp_session_s *s)
 {
-  long used = atomic_load_explicit(&s->rcv_held, memory_order_acquire)
-              + (long)s->rcvq.bytes;
-  long space = (long)s->opt.rcv_buf - used;
-  return space > 0 ? (uint32_t)space : 0;
+  return net_tcp_rmem_space(s, NULL);
 }
 
 uint32_t net_tcp_rcv_window(struct net_tcp_session_s *s)
 {
-  uint32_t space = net_tcp_session_rcv_space(s);
+  bool clamped;
+  net_tcp_rmem_settle(s);
+  uint32_t space = net_tcp_rmem_space(s, &clamped);
+  if (clamped)
+    net_tcp_count(s->shared, NET_TCP_STAT_RCV_WINDOW_CLAMPED, 1);
   uint32_t max = (uint32_t)65535 << s->rcv_wscale;
   uint32_t unit = (uint32_t)1 << s->rcv_wscale;
   uint32_t cur = net_tcp_seq_gt(s->rcv_adv, s->rcv_nxt) ? s->rcv_adv - s->rcv_nxt : 0;
@@ -66,7 +68,9 @@ uint32_t net_tcp_rcv_window(struct net_tcp_session_s *s)
   /* ...but never move the right edge back (RFC 9293 3.8.6.2.2), which
      means rounding the current offer up. */
   cur = (cur + unit - 1) & ~(unit - 1);
-  /* Receiver SWS avoidance: only move the edge by a useful amount. */
+  /* Receiver SWS avoidance: only move the edge by a useful amount (in
+     window units: a room of exactly one MSS must still open). */
+  sws &= ~(unit - 1);
   if (space < cur + sws)
     space = cur;
   if (space > max)
@@ -85,7 +89,7 @@ static int xmit(struct net_tcp_session_s *s, uint32_t seq, uint32_t len,
     .seq = seq,
     .flags = flags,
   };
-  struct net_layer_s *parent = s->layer.parent;
+  struct net_layer_s *parent = net_layer_parent(&s->layer);
   uint32_t wnd = 0;
 
   if (!parent)
@@ -164,7 +168,9 @@ static int xmit(struct net_tcp_session_s *s, uint32_t seq, uint32_t len,
       s->flags &= ~(NET_TCP_SF_ACK_NOW | NET_TCP_SF_WINDOW_UPDATE);
       s->segs_unacked = 0;
       s->t_delack = NET_TIME_NEVER;
-      if (!(flags & NET_TCP_SYN) && net_tcp_seq_gt(s->rcv_nxt + wnd, s->rcv_adv))
+      /* The edge offered, a SYN-ACK's too (its window is computed again
+         here: receive memory may have moved since rcv_adv was set). */
+      if (net_tcp_seq_gt(s->rcv_nxt + wnd, s->rcv_adv))
         s->rcv_adv = s->rcv_nxt + wnd;
       /* Manual receive mode: ask the application to tell us when it frees
          room once the window we offer got small. */

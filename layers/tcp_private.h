@@ -193,6 +193,10 @@ enum net_tcp_stat_e
   NET_TCP_STAT_DROP_NO_BUFFER,
   NET_TCP_STAT_DROP_SEND_OVERFLOW,
   NET_TCP_STAT_SEND_MEM_PRESSURE,
+  NET_TCP_STAT_DROP_RCV_MEMORY,
+  NET_TCP_STAT_DROP_OOO_PRESSURE,
+  NET_TCP_STAT_OOO_PRUNED,
+  NET_TCP_STAT_RCV_WINDOW_CLAMPED,
   NET_TCP_STAT_FLOW_REGISTERED,
   NET_TCP_STAT_FLOW_HELD,
   NET_TCP_STAT_FLOW_MARKER_LOST,
@@ -212,6 +216,12 @@ struct net_tcp_shared_s
      the layer's sessions: bounded below the scheduler's pools, so that
      queued data can never starve transmission (see net_tcp_send). */
   atomic_long snd_mem, ooo_mem;
+  /* Buffer capacity of in-order received data: waiting in rcvq or held
+     by applications in manual receive mode (tcp_rmem.c). */
+  atomic_long rcv_mem;
+  /* Capacity of one large pool buffer: the truesize of a full segment,
+     the first guess of a session's payload/truesize ratio. */
+  size_t large_buf_size;
   _Atomic uint64_t stats[NET_TCP_STAT_COUNT];
 };
 
@@ -427,6 +437,12 @@ struct net_tcp_session_s
   atomic_bool want_writable;
   atomic_bool snd_closed;              /* shutdown or over: -EPIPE */
   atomic_long rcv_held;                /* manual mode: delivered, not done */
+  /* Receive memory (tcp_rmem.c), session context only: buffer capacity
+     of what the application holds, the rcv_held value it matches, and
+     the payload/capacity ratio of received segments (1/1024 units). */
+  size_t held_mem;
+  long held_seen;
+  uint32_t rcv_ratio;
   atomic_bool want_window;
 
   /* Counters (written by the session, read by info). */
@@ -512,6 +528,72 @@ void net_tcp_input(struct net_tcp_session_s *s, struct net_task_s *task);
 void net_tcp_ooq_purge(struct net_tcp_session_s *s);
 /* Window shift we offer for a receive buffer of @p rcv_buf bytes. */
 uint8_t net_tcp_wscale_for(uint32_t rcv_buf);
+
+/* Receive memory accounting (tcp_rmem.c).  Received in-order data are
+   charged by buffer capacity (truesize) to their session and to the
+   layer (shared->rcv_mem) from acceptance until the application gives
+   them back (net_tcp_recv_done(), manual mode) or, in automatic mode,
+   until they are handed to it; reassembly queues are charged apart
+   (shared->ooo_mem) and count in the same total. */
+
+/* Global state of the layer's receive memory (in-order + reassembly). */
+enum net_tcp_rmem_state_e
+{
+  NET_TCP_RMEM_NORMAL,
+  NET_TCP_RMEM_PRESSURE,   /* >= rcv_mem_pressure */
+  NET_TCP_RMEM_HARD,       /* >= rcv_mem_max */
+};
+
+enum net_tcp_rmem_state_e net_tcp_rmem_state(size_t total, size_t pressure,
+                                             size_t max);
+
+/* What the receive window is computed from (pure, for the unit tests). */
+struct net_tcp_rmem_view_s
+{
+  uint32_t rcv_buf;      /* the session's receive buffer, bytes */
+  size_t held_bytes;     /* payload held: rcvq + application (manual) */
+  size_t sess_mem;       /* capacity held: rcvq + application (manual) */
+  uint32_t ratio;        /* payload per capacity, 1/1024 units, > 0 */
+  uint32_t mss;          /* one segment, bytes */
+  size_t total;          /* the layer's receive memory */
+  size_t pressure, max;  /* rcv_mem_pressure, rcv_mem_max */
+};
+
+/* Room for new data, bytes: the least of what the byte budget (rcv_buf)
+   and the memory budget (2 rcv_buf of capacity, converted at the
+   session's ratio) leave; under pressure the memory budget is at most a
+   quarter of what is left below rcv_mem_max, at the hard limit nothing,
+   except that a session holding nothing always gets one segment.
+   *@p clamped (may be NULL) says whether the global state cut it. */
+uint32_t net_tcp_rmem_room(const struct net_tcp_rmem_view_s *v, bool *clamped);
+
+/* The layer's receive memory (in-order + reassembly). */
+size_t net_tcp_rmem_total(struct net_tcp_shared_s *sh);
+/* Give back the charge of what the application returned since the last
+   call (net_tcp_recv_done() only moves rcv_held, from any thread). */
+void net_tcp_rmem_settle(struct net_tcp_session_s *s);
+/* Room for new data now (from the last settled state). */
+uint32_t net_tcp_rmem_space(const struct net_tcp_session_s *s, bool *clamped);
+/* May in-order data in a buffer of @p truesize bytes be accepted?  Under
+   pressure the session's reassembly queue goes first; false (the data
+   are to be dropped, counted) at the hard limit unless the session holds
+   nothing. */
+bool net_tcp_rmem_admit(struct net_tcp_session_s *s, size_t truesize);
+/* Under pressure: drop the session's reassembly queue (counted). */
+void net_tcp_rmem_prune(struct net_tcp_session_s *s);
+/* @p len bytes in a buffer of @p truesize bytes were accepted in order
+   (they wait in rcvq or go to the application). */
+void net_tcp_rmem_charge(struct net_tcp_session_s *s, size_t truesize,
+                         uint32_t len);
+/* They were handed to the application: held until net_tcp_recv_done()
+   in manual mode, else released. */
+void net_tcp_rmem_delivered(struct net_tcp_session_s *s, size_t truesize,
+                            uint32_t len);
+/* The session is destroyed: give back what the application still holds
+   (rcvq's charge goes with rcvq, see net_tcp_rcvq_purge()). */
+void net_tcp_rmem_release(struct net_tcp_session_s *s);
+/* Empty rcvq and give back its charge. */
+void net_tcp_rcvq_purge(struct net_tcp_session_s *s);
 
 /* Output (tcp_output.c). */
 void net_tcp_output(struct net_tcp_session_s *s);

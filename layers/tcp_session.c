@@ -130,9 +130,7 @@ static void rcvq_flush(struct net_tcp_session_s *s)
       struct net_buffer_s *buf = seg->buf;
       seg->buf = NULL;
       net_tcp_seg_put(&s->cache, seg);
-      if (s->opt.manual_recv)
-        atomic_fetch_add_explicit(&s->rcv_held, (long)net_buffer_len(buf),
-                                  memory_order_acq_rel);
+      net_tcp_rmem_delivered(s, buf->size, (uint32_t)net_buffer_len(buf));
       net_task_inbound_push(task, app, &s->layer, 0, &src, &dst, buf);
     }
   /* The window those bytes held is free again. */
@@ -156,8 +154,12 @@ void net_tcp_session_deliver(struct net_tcp_session_s *s,
         task = net_scheduler_task_alloc(s->layer.scheduler);
       if (task)
         {
+          /* Automatic mode: the application owns the data now. */
           if (s->opt.manual_recv)
-            atomic_fetch_add_explicit(&s->rcv_held, (long)len, memory_order_acq_rel);
+            {
+              net_tcp_rmem_charge(s, buf->size, (uint32_t)len);
+              net_tcp_rmem_delivered(s, buf->size, (uint32_t)len);
+            }
           if (forward)
             {
               task->packet.src = src;
@@ -193,6 +195,7 @@ void net_tcp_session_deliver(struct net_tcp_session_s *s,
   seg->seq = 0;
   seg->off = buf->begin;
   seg->len = (uint32_t)net_buffer_len(buf);
+  net_tcp_rmem_charge(s, buf->size, seg->len);
   net_tcp_segq_append(&s->rcvq, seg);
   rcvq_flush(s);
 }
@@ -271,6 +274,18 @@ bool net_tcp_session_flow_hold(struct net_tcp_session_s *s, struct net_task_s *t
       return false;
     }
   net_tcp_count(s->shared, NET_TCP_STAT_FLOW_HELD, 1);
+  /* A held segment must not keep the link layer alive.  Its task
+     references the Ethernet layer (the fast path's source) while the
+     link holds our registration, a reference on us: if the marker never
+     comes (the link is torn down, or the scheduler shuts down and cancels
+     it), each would keep the other, and the whole stack under the link,
+     forever.  The task is ours; the only later reader of its source is
+     net_tcp_input(), to which no source means "came the fast way". */
+  if (task->source)
+    {
+      net_layer_refdec(task->source);
+      task->source = NULL;
+    }
   p->next = NULL;
   p->task = task;
   if (s->parked_tail)
@@ -334,7 +349,7 @@ void net_tcp_session_established(struct net_tcp_session_s *s)
 /* Ask the tcp layer to unbind us (NET_TCP_OP_DONE). */
 static void tell_done(struct net_tcp_session_s *s)
 {
-  struct net_layer_s *parent = s->layer.parent;
+  struct net_layer_s *parent = net_layer_parent(&s->layer);
   if (!parent)
     return;
   struct net_task_s *task = net_scheduler_task_alloc(s->layer.scheduler);
@@ -419,7 +434,7 @@ void net_tcp_session_finish(struct net_tcp_session_s *s, int err)
   net_tcp_ooq_purge(s);
   s->snd_hint = NULL;
   if (err)
-    net_tcp_segq_purge(&s->rcvq, &s->cache);
+    net_tcp_rcvq_purge(s);
   if (s->flags & NET_TCP_SF_SYNQ)
     {
       s->flags &= ~NET_TCP_SF_SYNQ;
@@ -759,7 +774,8 @@ static void session_destroyed(struct net_layer_s *layer)
                             memory_order_acq_rel);
   net_tcp_segq_purge(&s->sndq, &s->cache);
   net_tcp_ooq_purge(s);
-  net_tcp_segq_purge(&s->rcvq, &s->cache);
+  net_tcp_rcvq_purge(s);
+  net_tcp_rmem_release(s);
   net_tcp_seg_cache_clear(&s->cache);
   if (s->listener)
     {
@@ -863,13 +879,12 @@ const char *net_tcp_state_name(enum net_tcp_state_e state)
   return names[state];
 }
 
-int net_tcp_session_info(const struct net_layer_s *layer,
-                         struct net_tcp_info_s *info)
+/* Under net_layer_exclusive(): the session's handlers are held off. */
+static void session_info_copy(struct net_layer_s *layer, void *arg)
 {
-  if (!net_tcp_is_session(layer) || !info)
-    return -EINVAL;
   const struct net_tcp_session_s *s =
     net_container_of(layer, const struct net_tcp_session_s, layer);
+  struct net_tcp_info_s *info = arg;
   *info = (struct net_tcp_info_s){
     .state = s->state,
     .tuple = s->tuple,
@@ -900,6 +915,16 @@ int net_tcp_session_info(const struct net_layer_s *layer,
     .dup_segs = s->dup_segs,
     .challenge_acks = s->challenge_acks,
   };
+}
+
+int net_tcp_session_info(const struct net_layer_s *layer,
+                         struct net_tcp_info_s *info)
+{
+  if (!net_tcp_is_session(layer) || !info)
+    return -EINVAL;
+  /* The fields belong to the session's handlers, which may be running on
+     another worker: copy them while they cannot. */
+  net_layer_exclusive((struct net_layer_s *)layer, session_info_copy, info);
   return 0;
 }
 

@@ -232,7 +232,7 @@ static void udp_output(struct udp_s *udp, struct net_task_s *task)
   s->valid = (uint8_t)((src ? NET_ADDR_IPV4 : 0) | NET_ADDR_PORT);
   d->valid = (uint8_t)((d->valid & NET_IPV4_ADDR_DF) | NET_ADDR_IPV4 | NET_ADDR_PORT);
   udp->stats[UDP_TX_PACKETS]++;
-  struct net_layer_s *parent = inet_parent(&udp->layer);
+  struct net_layer_s *parent = net_layer_parent(&udp->layer);
   if (!parent)
     {
       udp_drop(udp, task, UDP_DROP_BAD_TASK);
@@ -280,7 +280,7 @@ static void udp_task_handle(struct net_layer_s *layer, struct net_task_s *task)
       return;
     case NET_TASK_NOTIFICATION:
       if (task->notification.opcode == NET_IPV4_OP_ERROR
-          && task->source == inet_parent(layer))
+          && task->source == net_layer_parent(layer))
         {
           udp_error(udp, task);
           return;

@@ -13,7 +13,7 @@ struct udp_echo_s
 
 static void udp_echo_task_handle(struct net_layer_s *layer, struct net_task_s *task)
 {
-  struct net_layer_s *parent = inet_parent(layer);
+  struct net_layer_s *parent = net_layer_parent(layer);
   if (task->type != NET_TASK_INBOUND || !task->packet.buffer || !parent)
     {
       net_task_destroy(task);

@@ -337,6 +337,17 @@ void net_layer_destroy_now(struct net_layer_s *layer)
   atomic_fetch_sub(&sched->live_layers, 1);
 }
 
+void net_layer_exclusive(struct net_layer_s *layer,
+                         void (*fn)(struct net_layer_s *layer, void *arg),
+                         void *arg)
+{
+  g_return_if_fail(layer != NULL);
+  g_return_if_fail(fn != NULL);
+  net_layer_exec_acquire(layer);
+  fn(layer, arg);
+  net_layer_exec_release(layer);
+}
+
 size_t net_layer_stats(const struct net_layer_s *layer, struct net_stat_s *out,
                        size_t max)
 {
@@ -344,5 +355,13 @@ size_t net_layer_stats(const struct net_layer_s *layer, struct net_stat_s *out,
   g_return_val_if_fail(out != NULL || max == 0, 0);
   if (!layer->handler->stats)
     return 0;
-  return layer->handler->stats(layer, out, max);
+  /* The counters belong to the layer's handler, which may be running on
+     a worker right now: own the layer's execution while they are copied
+     (nests when called from the layer's own handler), so the read cannot
+     race with an update.  Ownership changes nothing the caller sees. */
+  struct net_layer_s *owned = (struct net_layer_s *)layer;
+  net_layer_exec_acquire(owned);
+  size_t n = layer->handler->stats(layer, out, max);
+  net_layer_exec_release(owned);
+  return n;
 }

@@ -57,6 +57,9 @@ struct net_loop_s
   bool jumps;
   /* Real clock: wake up at this time for net_scheduler_run_for(). */
   net_time_t wake_at;
+  /* Busy polling (options.busy_poll): poll without sleeping until then;
+     loop thread only. */
+  net_time_t spin_until;
 };
 
 static struct net_loop_s *net_loop(struct net_scheduler_s *sched)
@@ -253,6 +256,8 @@ static gboolean net_loop_dispatch(GSource *source, GSourceFunc cb, gpointer data
   struct net_sched_tls_s saved = net_sched_enter(&loop->base, loop->cache);
   net_loop_fds_dispatch(loop);
   net_loop_work(loop, NET_LOOP_BATCHES_PER_DISPATCH);
+  if (loop->base.options.busy_poll)
+    loop->spin_until = net_scheduler_time(&loop->base) + loop->base.options.busy_poll;
   net_sched_leave(saved);
   return G_SOURCE_CONTINUE;
 }
@@ -262,6 +267,12 @@ static GSourceFuncs net_loop_source_funcs = {
   .check = net_loop_check,
   .dispatch = net_loop_dispatch,
 };
+
+/* Should the next iteration poll without sleeping (busy polling)? */
+static gboolean net_loop_may_block(struct net_loop_s *loop)
+{
+  return !loop->spin_until || net_scheduler_time(&loop->base) >= loop->spin_until;
+}
 
 /* Run the calling thread as the loop thread: it must own the context. */
 static bool net_loop_acquire(struct net_loop_s *loop)
@@ -280,7 +291,7 @@ static void net_loop_run(struct net_scheduler_s *sched)
     return;
   loop->jumps = true;
   while (!atomic_exchange(&loop->quit, false))
-    g_main_context_iteration(loop->context, TRUE);
+    g_main_context_iteration(loop->context, net_loop_may_block(loop));
   g_main_context_release(loop->context);
 }
 
@@ -341,7 +352,7 @@ static void net_loop_run_for(struct net_scheduler_s *sched, net_time_t duration)
     {
       loop->wake_at = end;
       while (net_scheduler_time(sched) < end && !atomic_exchange(&loop->quit, false))
-        g_main_context_iteration(loop->context, TRUE);
+        g_main_context_iteration(loop->context, net_loop_may_block(loop));
       loop->wake_at = NET_TIME_NEVER;
     }
   g_main_context_release(loop->context);
@@ -491,6 +502,8 @@ struct net_scheduler_s *net_scheduler_loop_create(
   if (net_sched_common_init(sched, &net_loop_backend, options) < 0)
     goto fail;
   atomic_store(&sched->push_slow, sched->options.direct_depth > 0);
+  if (sched->options.clock == NET_CLOCK_VIRTUAL)
+    sched->options.busy_poll = 0;   /* time only moves when idle */
   loop->cache = net_sched_cache_new(sched);
   if (!loop->cache)
     goto fail;

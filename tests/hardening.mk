@@ -134,7 +134,17 @@ tests_hardening_tap_vanish_LDADD = libnetwork.la $(GLIB_LIBS)
 # Known limit (doc/robustness.md): expected to fail until fixed.
 check_PROGRAMS += tests/hardening/test_pinned_memory
 TESTS += tests/hardening/test_pinned_memory
-XFAIL_TESTS += tests/hardening/test_pinned_memory
 tests_hardening_test_pinned_memory_SOURCES = tests/hardening/test_pinned_memory.c $(FUZZ_HARNESS)
 tests_hardening_test_pinned_memory_CFLAGS = $(NET_TEST_CFLAGS)
 tests_hardening_test_pinned_memory_LDADD = $(NET_TEST_LIBS)
+
+# ---- ThreadSanitizer -----------------------------------------------------
+# Besides the suites the areas list, everything else that runs the
+# threaded scheduler: the pair device with both ends torn down at once,
+# and the examples against the kernel over a TAP (root; SKIP otherwise).
+TSAN_TESTS += \
+	tests/devices/test_pair \
+	tests/tcp/tap_tcpecho.sh \
+	tests/examples/tap_tcpclient.sh \
+	tests/devices/tap-netdump.sh \
+	tests/hardening/tap-vanish.sh

@@ -2,7 +2,7 @@
    malformed input. */
 #include <config.h>
 #include <net/addr.h>
-#include <check.h>
+#include "check_main.h"
 #include <glib.h>
 #include <stdlib.h>
 #include <string.h>
@@ -239,9 +239,5 @@ static Suite *addr_suite(void)
 
 int main(void)
 {
-  SRunner *sr = srunner_create(addr_suite());
-  srunner_run_all(sr, CK_NORMAL);
-  int failed = srunner_ntests_failed(sr);
-  srunner_free(sr);
-  return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+  return net_check_run(addr_suite());
 }

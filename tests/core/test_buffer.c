@@ -2,7 +2,7 @@
    exhaustion, pool lifetime, statistics, and a threaded stress for TSan. */
 #include <config.h>
 #include <net/buffer.h>
-#include <check.h>
+#include "check_main.h"
 #include <glib.h>
 #include <pthread.h>
 #include <stdlib.h>
@@ -891,9 +891,5 @@ static Suite *buffer_suite(void)
 
 int main(void)
 {
-  SRunner *sr = srunner_create(buffer_suite());
-  srunner_run_all(sr, CK_NORMAL);
-  int failed = srunner_ntests_failed(sr);
-  srunner_free(sr);
-  return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+  return net_check_run(buffer_suite());
 }

@@ -2,7 +2,7 @@
    headers, and a naive 16-bit big-endian reference on random data. */
 #include <config.h>
 #include <net/checksum.h>
-#include <check.h>
+#include "check_main.h"
 #include <glib.h>
 #include <stdlib.h>
 #include <string.h>
@@ -212,9 +212,5 @@ static Suite *checksum_suite(void)
 
 int main(void)
 {
-  SRunner *sr = srunner_create(checksum_suite());
-  srunner_run_all(sr, CK_NORMAL);
-  int failed = srunner_ntests_failed(sr);
-  srunner_free(sr);
-  return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+  return net_check_run(checksum_suite());
 }

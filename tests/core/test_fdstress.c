@@ -14,6 +14,7 @@
  * layer destroyed exactly once in scheduler context, handlers never
  * overlap.  Bounded in writes and rounds. */
 #include <config.h>
+#include "check_main.h"
 #include "tlayer.h"
 #include <stdio.h>
 #include <unistd.h>
@@ -213,9 +214,5 @@ int main(void)
   tcase_set_timeout(tc, 600);
   tcase_add_loop_test(tc, fd_stress, 0, TBACKEND_COUNT);
   suite_add_tcase(s, tc);
-  SRunner *sr = srunner_create(s);
-  srunner_run_all(sr, CK_NORMAL);
-  int failed = srunner_ntests_failed(sr);
-  srunner_free(sr);
-  return failed ? 1 : 0;
+  return net_check_run(s);
 }

@@ -2,6 +2,7 @@
  * clock, fd watches, limits, bad input.  Generic tests run against every
  * scheduler configuration (tbackends). */
 #include <config.h>
+#include "check_main.h"
 #include "tlayer.h"
 #include <stdio.h>
 #include <unistd.h>
@@ -714,9 +715,5 @@ static Suite *sched_suite(void)
 
 int main(void)
 {
-  SRunner *sr = srunner_create(sched_suite());
-  srunner_run_all(sr, CK_NORMAL);
-  int failed = srunner_ntests_failed(sr);
-  srunner_free(sr);
-  return failed ? 1 : 0;
+  return net_check_run(sched_suite());
 }

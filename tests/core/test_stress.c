@@ -5,6 +5,7 @@
  * source->target, every layer destroyed exactly once.  Runs against every
  * configuration; the loop is driven by the main thread meanwhile. */
 #include <config.h>
+#include "check_main.h"
 #include "tlayer.h"
 #include <stdio.h>
 #include <string.h>
@@ -230,9 +231,5 @@ int main(void)
   tcase_set_timeout(tc, 600);
   tcase_add_loop_test(tc, stress, 0, TBACKEND_COUNT);
   suite_add_tcase(s, tc);
-  SRunner *sr = srunner_create(s);
-  srunner_run_all(sr, CK_NORMAL);
-  int failed = srunner_ntests_failed(sr);
-  srunner_free(sr);
-  return failed ? 1 : 0;
+  return net_check_run(s);
 }

@@ -118,7 +118,7 @@ static inline int rec_send(struct recorder_s *r, const uint8_t *dst_mac,
       net_buffer_refdec(b);
       return -ENOMEM;
     }
-  return net_task_outbound_push(t, r->layer.parent, &r->layer, NULL, &dst, b);
+  return net_task_outbound_push(t, net_layer_parent(&r->layer), &r->layer, NULL, &dst, b);
 }
 
 /* Value of the counter @p name of @p layer (fails the test if absent). */

@@ -11,7 +11,6 @@ builddir=${top_builddir:-.}
 netdump="$builddir/examples/netdump"
 [ -x "$netdump" ] || netns_skip "netdump not built"
 tmp=$(mktemp -d)
-fail() { echo "FAIL: $*" >&2; exit 1; }
 
 netns_create lntd0
 trap 'netns_cleanup; rm -rf "$tmp"' EXIT

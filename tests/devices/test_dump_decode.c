@@ -4,7 +4,7 @@
    Valgrind catch any overread), and the pcap writer's file format. */
 #include <config.h>
 #include <net/layer/dumper.h>
-#include <check.h>
+#include "check_main.h"
 #include <glib.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -333,9 +333,5 @@ static Suite *suite(void)
 
 int main(void)
 {
-  SRunner *sr = srunner_create(suite());
-  srunner_run_all(sr, CK_NORMAL);
-  int failed = srunner_ntests_failed(sr);
-  srunner_free(sr);
-  return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+  return net_check_run(suite());
 }

@@ -3,7 +3,7 @@
    frames, mirrors, link state, child context. */
 #include <config.h>
 #include <net/layer/ethernet.h>
-#include <check.h>
+#include "check_main.h"
 #include <stdlib.h>
 #include "recorder.h"
 #include "frames.h"
@@ -452,9 +452,5 @@ static Suite *suite(void)
 
 int main(void)
 {
-  SRunner *sr = srunner_create(suite());
-  srunner_run_all(sr, CK_NORMAL);
-  int failed = srunner_ntests_failed(sr);
-  srunner_free(sr);
-  return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+  return net_check_run(suite());
 }

@@ -5,7 +5,7 @@
    or /dev/net/tun. */
 #include <config.h>
 #include <net/dev/tap.h>
-#include <check.h>
+#include "check_main.h"
 #include <arpa/inet.h>
 #include <fcntl.h>
 #include <linux/if_packet.h>
@@ -265,9 +265,5 @@ int main(void)
               g_strerror(errno));
       return 77;
     }
-  SRunner *sr = srunner_create(suite());
-  srunner_run_all(sr, CK_NORMAL);
-  int failed = srunner_ntests_failed(sr);
-  srunner_free(sr);
-  return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+  return net_check_run(suite());
 }

@@ -14,17 +14,8 @@ netns_require python3
 CLIENT="$top_builddir/examples/tcpclient"
 [ -x "$CLIENT" ] || netns_skip "tcpclient not built"
 BYTES=1000000
-case "${NET_TEST_WRAPPER:-}" in
-  valgrind)
-    command -v valgrind >/dev/null 2>&1 || netns_skip "no valgrind"
-    RUN="$top_builddir/libtool --mode=execute valgrind -q --error-exitcode=99 \
-      --leak-check=full --errors-for-leak-kinds=definite,indirect \
-      --suppressions=$top_srcdir/tests/lib/valgrind.supp"
-    BYTES=100000 ;;
-  *)
-    RUN="" ;;
-esac
-fail() { echo "FAIL: $*" >&2; exit 1; }
+RUN=$NETNS_RUN
+[ "$NETNS_VALGRIND" = 1 ] && BYTES=100000
 
 netns_create
 netns_tap_up 10.0.0.1/24

@@ -12,7 +12,7 @@
 #include "impair.h"
 #include <net/buffer.h>
 #include <net/scheduler.h>
-#include <check.h>
+#include "check_main.h"
 #include <glib.h>
 #include <math.h>
 #include <stdatomic.h>
@@ -458,7 +458,7 @@ START_TEST(one_child_only)
   stack_new(_i, NULL);
   struct rec_s *other = rec_new(S);
   ck_assert_int_eq(net_layer_bind(I, NULL, &other->layer), -EADDRINUSE);
-  ck_assert_ptr_null(other->layer.parent);
+  ck_assert_ptr_null(net_layer_parent(&other->layer));
   /* Once the child is gone, another may take its place. */
   net_layer_unbind(I, &C->layer);
   ck_assert_int_eq(net_layer_bind(I, NULL, &other->layer), 0);
@@ -612,7 +612,7 @@ START_TEST(dangling_cuts_the_wire)
   net_layer_unbind(&P->layer, I);
   net_scheduler_run_until_idle(S);
   ck_assert_uint_eq(drops->len, 2);
-  ck_assert_ptr_null(I->parent);
+  ck_assert_ptr_null(net_layer_parent(I));
   /* The timer went with the parent: nothing arrives, nothing is left. */
   net_scheduler_run_for(S, 5 * NET_NSEC_PER_SEC);
   ck_assert_uint_eq(C->log->len, 0);
@@ -756,9 +756,5 @@ static Suite *impair_suite(void)
 
 int main(void)
 {
-  SRunner *sr = srunner_create(impair_suite());
-  srunner_run_all(sr, CK_NORMAL);
-  int failed = srunner_ntests_failed(sr);
-  srunner_free(sr);
-  return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+  return net_check_run(impair_suite());
 }

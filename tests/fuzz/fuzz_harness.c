@@ -114,7 +114,7 @@ struct fz_app_s *fz_app_of(struct net_layer_s *session)
 /* Queue up to @p len bytes from @p app; stops at a full send buffer. */
 static size_t fz_app_queue(struct fz_app_s *app, size_t len)
 {
-  struct net_layer_s *session = app->layer.parent;
+  struct net_layer_s *session = net_layer_parent(&app->layer);
   size_t sent = 0;
   while (session && sent < len)
     {
@@ -145,7 +145,7 @@ void fz_app_send(struct net_layer_s *session, size_t len)
 static void fz_app_task(struct net_layer_s *layer, struct net_task_s *task)
 {
   struct fz_app_full_s *a = net_container_of(layer, struct fz_app_full_s, app.layer);
-  struct net_layer_s *session = layer->parent;
+  struct net_layer_s *session = net_layer_parent(layer);
   if (task->type == NET_TASK_INBOUND && task->packet.buffer)
     {
       struct net_buffer_s *b = net_task_packet_steal_buffer(task);
@@ -531,7 +531,7 @@ void fz_udp_send(struct fz_stack_s *s, uint32_t dst, uint16_t port, size_t len)
   memset(net_buffer_put(b, len), 0x5a, len);
   struct net_addr_s d = { .ipv4 = dst, .port = port,
                           .valid = NET_ADDR_IPV4 | NET_ADDR_PORT };
-  net_task_outbound_push(t, s->udp_send->parent, s->udp_send, NULL, &d, b);
+  net_task_outbound_push(t, net_layer_parent(s->udp_send), s->udp_send, NULL, &d, b);
   fz_run(s);
 }
 

@@ -116,7 +116,7 @@ void hn_udp_send(struct hn_net_s *n, int i, uint32_t dst, uint16_t port,
   ck_assert_ptr_nonnull(t);
   struct net_addr_s d = { .ipv4 = dst, .port = port,
                           .valid = NET_ADDR_IPV4 | NET_ADDR_PORT };
-  ck_assert_int_eq(net_task_outbound_push(t, ep->parent, ep, NULL, &d, b), 0);
+  ck_assert_int_eq(net_task_outbound_push(t, net_layer_parent(ep), ep, NULL, &d, b), 0);
 }
 
 /* ---- stacks ----------------------------------------------------------- */
@@ -250,8 +250,8 @@ static void hn_app_receive(struct hn_app_s *a, struct net_buffer_s *b)
       a->held_bytes += len;
       return;
     }
-  if (a->layer.parent)
-    net_tcp_recv_done(&a->layer, a->layer.parent, len);
+  if (net_layer_parent(&a->layer))
+    net_tcp_recv_done(&a->layer, net_layer_parent(&a->layer), len);
   net_buffer_refdec(b);
 }
 
@@ -325,7 +325,7 @@ struct hn_app_s *hn_app_new(struct hn_net_s *n, uint64_t seed, uint64_t tx_total
 
 void hn_app_pump(struct hn_app_s *a)
 {
-  struct net_layer_s *session = a->layer.parent;
+  struct net_layer_s *session = net_layer_parent(&a->layer);
   while (session && a->tx_queued < a->tx_total)
     {
       size_t chunk = (size_t)MIN(a->tx_total - a->tx_queued, (uint64_t)1400);
@@ -347,8 +347,8 @@ void hn_app_pump(struct hn_app_s *a)
 void hn_app_resume(struct hn_app_s *a)
 {
   a->stalled = false;
-  if (a->layer.parent && a->held_bytes)
-    net_tcp_recv_done(&a->layer, a->layer.parent, (size_t)a->held_bytes);
+  if (net_layer_parent(&a->layer) && a->held_bytes)
+    net_tcp_recv_done(&a->layer, net_layer_parent(&a->layer), (size_t)a->held_bytes);
   hn_app_drop_held(a);
 }
 

@@ -16,12 +16,7 @@ HELPER="$top_builddir/tests/hardening/tap_vanish"
 CHECK="$top_srcdir/tests/tcp/tcp_check.py"
 [ -x "$HELPER" ] || netns_skip "tap_vanish not built"
 READY=20
-[ "${NET_TEST_WRAPPER:-}" = valgrind ] && READY=90
-
-fail() {
-  echo "FAIL: $*" >&2
-  exit 1
-}
+[ "$NETNS_VALGRIND" = 1 ] && READY=90
 
 netns_create
 log=$(mktemp)
@@ -31,7 +26,7 @@ for sched in loop threaded; do
   echo "== $sched scheduler"
   netns_tap_up 10.0.0.1/24
   : > "$log"
-  netns_spawn "$top_srcdir/tests/lib/wrap.sh" "$HELPER" "$TAP" "$sched" > "$log"
+  netns_spawn $NETNS_RUN "$HELPER" "$TAP" "$sched" > "$log"
   helper=$NETNS_LAST_PID
   netns_wait_for "$READY" grep -q ready "$log" || fail "the stack did not start ($sched)"
   netns_wait_for "$READY" netns_exec ping -c 1 -W 1 10.0.0.2 \

@@ -14,7 +14,7 @@
 #include "../fuzz/packet.h"
 #include <net/layer/ethernet.h>
 #include <net/layer/tcp_echo.h>
-#include <check.h>
+#include "check_main.h"
 #include <stdlib.h>
 #include <string.h>
 
@@ -205,7 +205,7 @@ static void unbind_apps(struct hn_net_s *n)
   for (guint i = 0; i < n->apps->len; i++)
     {
       struct hn_app_s *a = g_ptr_array_index(n->apps, i);
-      net_layer_unbind(a->layer.parent, &a->layer);
+      net_layer_unbind(net_layer_parent(&a->layer), &a->layer);
     }
 }
 
@@ -326,7 +326,7 @@ static const struct net_layer_handler_s gone_parent_handler = {
 static void gone_child_task(struct net_layer_s *layer, struct net_task_s *task)
 {
   struct gone_s *c = net_container_of(layer, struct gone_s, layer);
-  struct net_layer_s *parent = layer->parent;
+  struct net_layer_s *parent = net_layer_parent(layer);
   net_task_destroy(task);
   atomic_store(&c->running, 1);
   for (unsigned i = 0; i < 2000 && !atomic_load(&c->released); i++)
@@ -393,9 +393,5 @@ static Suite *suite(void)
 
 int main(void)
 {
-  SRunner *sr = srunner_create(suite());
-  srunner_run_all(sr, CK_NORMAL);
-  int failed = srunner_ntests_failed(sr);
-  srunner_free(sr);
-  return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+  return net_check_run(suite());
 }

@@ -1,7 +1,10 @@
-/* Fuzzing entry of the IPv4 suite: one stack (ARP, IPv4, ICMP, UDP with
- * an echo on port 7 and a sink on 9) on a link layer that swallows what
- * the stack sends, on a virtual clock.  Used by the libFuzzer target
- * (fuzz_inet_main.c, --enable-fuzzers) and by test_fuzz_smoke. */
+/* Mutation entry of the IPv4 suite for test_fuzz_smoke: one stack (ARP,
+ * IPv4, ICMP, UDP with an echo on port 7 and a sink on 9) on a link layer
+ * that swallows what the stack sends, on a virtual clock.  The stack
+ * persists from one input to the next, so it is no libFuzzer target (a
+ * crash would not replay from one input): those are the ethernet_arp,
+ * ipv4, icmp, udp and stack targets of tests/fuzz/, a fresh stack per
+ * input. */
 #ifndef TESTS_IPV4_FUZZ_INET_H_
 #define TESTS_IPV4_FUZZ_INET_H_
 

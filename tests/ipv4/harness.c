@@ -384,7 +384,7 @@ void hep_send(struct hep_s *ep, uint32_t dst, uint16_t dport, const void *data,
     d.valid |= NET_IPV4_ADDR_DF;
   struct net_task_s *t = net_scheduler_task_alloc(ep->layer.scheduler);
   ck_assert_ptr_nonnull(t);
-  ck_assert_int_eq(net_task_outbound_push(t, ep->layer.parent, &ep->layer, NULL,
+  ck_assert_int_eq(net_task_outbound_push(t, net_layer_parent(&ep->layer), &ep->layer, NULL,
                                           &d, b), 0);
 }
 

@@ -12,22 +12,8 @@ netns_require ping python3
 
 PINGABLE="$top_builddir/examples/pingable"
 [ -x "$PINGABLE" ] || netns_skip "pingable not built"
-case "${NET_TEST_WRAPPER:-}" in
-  valgrind)
-    command -v valgrind >/dev/null 2>&1 || netns_skip "no valgrind"
-    RUN="$top_builddir/libtool --mode=execute valgrind -q --error-exitcode=99 \
-      --leak-check=full --errors-for-leak-kinds=definite,indirect \
-      --suppressions=$top_srcdir/tests/lib/valgrind.supp"
-    READY=60 ;;
-  *)
-    RUN=""
-    READY=10 ;;
-esac
-
-fail() {
-  echo "FAIL: $*" >&2
-  exit 1
-}
+RUN=$NETNS_RUN
+READY=$NETNS_READY
 
 netns_create
 netns_tap_up 10.0.0.1/24

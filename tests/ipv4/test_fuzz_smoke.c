@@ -5,6 +5,7 @@
    Nothing may crash or leak (run under ASan/Valgrind), memory held by
    reassembly goes back to zero, and the stack still answers afterwards. */
 #include <config.h>
+#include "check_main.h"
 #include "fuzz_inet.h"
 #include "harness.h"
 #include <string.h>
@@ -145,9 +146,5 @@ int main(void)
   tcase_set_timeout(tc, 300);
   tcase_add_loop_test(tc, mutated_frames, 0, 2);
   suite_add_tcase(s, tc);
-  SRunner *sr = srunner_create(s);
-  srunner_run_all(sr, CK_NORMAL);
-  int failed = srunner_ntests_failed(sr);
-  srunner_free(sr);
-  return failed ? 1 : 0;
+  return net_check_run(s);
 }

@@ -3,6 +3,7 @@
    fragmented datagrams on a perfect wire, and on wires that duplicate,
    reorder and lose frames (seeded, reproducible). */
 #include <config.h>
+#include "check_main.h"
 #include "harness.h"
 #include <net/dev/pair.h>
 #include <string.h>
@@ -263,9 +264,5 @@ static Suite *pair_suite(void)
 
 int main(void)
 {
-  SRunner *sr = srunner_create(pair_suite());
-  srunner_run_all(sr, CK_NORMAL);
-  int failed = srunner_ntests_failed(sr);
-  srunner_free(sr);
-  return failed ? 1 : 0;
+  return net_check_run(pair_suite());
 }

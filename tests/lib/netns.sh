@@ -6,6 +6,8 @@
 #   netns_create             # sets NS and TAP, removes both on exit
 #   netns_tap_up 10.0.0.1/24 # kernel side address on the TAP
 #   netns_exec ping -c 1 10.0.0.2
+#   netns_spawn $NETNS_RUN ./examples/tcpecho ...  # (under memcheck when asked)
+#   fail "what went wrong"   # exit 1
 #
 # Every namespace is named after the test and its PID, so parallel tests
 # never collide, and is deleted by an EXIT trap whatever happens.  Traffic
@@ -18,11 +20,32 @@ netns_skip() {
 
 netns_require() {
   [ "$(id -u)" = 0 ] || netns_skip "needs root (network namespaces, TAP devices)"
+  if [ "$NETNS_VALGRIND" = 1 ]; then
+    command -v valgrind >/dev/null 2>&1 || netns_skip "no valgrind"
+  fi
   [ -c /dev/net/tun ] || netns_skip "no /dev/net/tun"
   command -v ip >/dev/null 2>&1 || netns_skip "no ip(8) (Debian: iproute2)"
   for tool in "$@"; do
     command -v "$tool" >/dev/null 2>&1 || netns_skip "no $tool"
   done
+}
+
+# Our programs run through NETNS_RUN (tests/lib/wrap.sh): as they are, or
+# under memcheck with NET_TEST_WRAPPER=valgrind.  Then NETNS_VALGRIND is 1
+# (a test shrinks its transfers) and NETNS_READY, the seconds a program
+# may take to come up, grows.
+NETNS_RUN="${top_srcdir:-.}/tests/lib/wrap.sh"
+NETNS_VALGRIND=0
+NETNS_READY=10
+if [ "${NET_TEST_WRAPPER:-}" = valgrind ]; then
+  NETNS_VALGRIND=1
+  NETNS_READY=60
+fi
+
+# fail MESSAGE: the test failed (exit 1; the EXIT trap cleans up).
+fail() {
+  echo "FAIL: $*" >&2
+  exit 1
 }
 
 NETNS_PIDS=""

@@ -18,14 +18,9 @@ CHECK="$top_srcdir/tests/tcp/tcp_check.py"
 [ -x "$TCPECHO" ] || netns_skip "tcpecho not built"
 BIG=10000000
 CONC_SIZE=65536
-RUN=""
-READY=10
-if [ "${NET_TEST_WRAPPER:-}" = valgrind ]; then
-  command -v valgrind >/dev/null 2>&1 || netns_skip "no valgrind"
-  RUN="$top_builddir/libtool --mode=execute valgrind -q --error-exitcode=99 \
-    --leak-check=full --errors-for-leak-kinds=definite,indirect \
-    --suppressions=$top_srcdir/tests/lib/valgrind.supp"
-  READY=60
+RUN=$NETNS_RUN
+READY=$NETNS_READY
+if [ "$NETNS_VALGRIND" = 1 ]; then
   BIG=1000000
   CONC_SIZE=8192
 fi

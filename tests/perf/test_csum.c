@@ -4,7 +4,7 @@
    over every alignment and length around its 32-byte rounds. */
 #include <config.h>
 #include <net/checksum.h>
-#include <check.h>
+#include "check_main.h"
 #include <glib.h>
 #include <stdlib.h>
 #include <string.h>
@@ -94,9 +94,5 @@ int main(void)
   tcase_add_test(tc, test_pseudo_header);
   tcase_add_test(tc, test_rounds_and_tails);
   suite_add_tcase(s, tc);
-  SRunner *sr = srunner_create(s);
-  srunner_run_all(sr, CK_NORMAL);
-  int failed = srunner_ntests_failed(sr);
-  srunner_free(sr);
-  return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+  return net_check_run(s);
 }

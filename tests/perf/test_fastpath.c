@@ -13,7 +13,7 @@
 #include <net/layer/ipv4.h>
 #include <net/scheduler.h>
 #include <net/task.h>
-#include <check.h>
+#include "check_main.h"
 #include <stdlib.h>
 #include <string.h>
 
@@ -350,9 +350,5 @@ static Suite *fastpath_suite(void)
 
 int main(void)
 {
-  SRunner *sr = srunner_create(fastpath_suite());
-  srunner_run_all(sr, CK_NORMAL);
-  int failed = srunner_ntests_failed(sr);
-  srunner_free(sr);
-  return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+  return net_check_run(fastpath_suite());
 }

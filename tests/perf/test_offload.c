@@ -17,7 +17,7 @@
 #include <net/layer/tcp_echo.h>
 #include <net/scheduler.h>
 #include <net/task.h>
-#include <check.h>
+#include "check_main.h"
 #include <stdlib.h>
 #include <string.h>
 
@@ -49,7 +49,7 @@ struct client_s
 
 static void client_write(struct client_s *c)
 {
-  struct net_layer_s *session = c->layer.parent;
+  struct net_layer_s *session = net_layer_parent(&c->layer);
   /* Big writes, as a bulk application does: TSO gets whole buffers. */
   size_t chunk = c->mss_writes ? c->layer.context.mtu : 4 * c->layer.context.mtu + 123;
   while (session && c->sent < c->total)
@@ -433,7 +433,7 @@ static void raw_send(struct raw_s *from, struct net_layer_s *peer_eth, size_t le
   struct net_addr_s dst = { .valid = NET_ADDR_MAC };
   net_ethernet_mac(peer_eth, dst.mac);
   struct net_task_s *t = net_scheduler_task_alloc(from->layer.scheduler);
-  ck_assert_int_eq(net_task_outbound_push(t, from->layer.parent, &from->layer, NULL,
+  ck_assert_int_eq(net_task_outbound_push(t, net_layer_parent(&from->layer), &from->layer, NULL,
                                           &dst, buf), 0);
 }
 
@@ -546,9 +546,5 @@ static Suite *offload_suite(void)
 
 int main(void)
 {
-  SRunner *sr = srunner_create(offload_suite());
-  srunner_run_all(sr, CK_NORMAL);
-  int failed = srunner_ntests_failed(sr);
-  srunner_free(sr);
-  return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+  return net_check_run(offload_suite());
 }

@@ -1,8 +1,10 @@
-/* Fuzzing entry of TCP: one tcp layer under a sink that plays IPv4 (it
- * records what TCP sends), an echo listener on port 7 and a connection
- * the entry keeps established through handshakes it crafts itself, on a
- * virtual clock.  Used by the libFuzzer target (fuzz_tcp_main.c,
- * --enable-fuzzers) and by test_tcp_fuzz_smoke. */
+/* Mutation entry of TCP for test_tcp_fuzz_smoke: one tcp layer under a
+ * sink that plays IPv4 (it records what TCP sends), an echo listener on
+ * port 7 and a connection the entry keeps established through handshakes
+ * it crafts itself, on a virtual clock.  The stack persists from one
+ * input to the next, so it is no libFuzzer target (a crash would not
+ * replay from one input): that is tests/fuzz/fuzz_tcp.c, a fresh stack
+ * per input, driven into every TCP state. */
 #ifndef TESTS_TCP_FUZZ_TCP_H_
 #define TESTS_TCP_FUZZ_TCP_H_
 

@@ -297,8 +297,8 @@ void sim_check_exact(const struct sim_s *sim, const struct tapp_s *c,
 struct net_tcp_info_s sim_info(struct tapp_s *a)
 {
   struct net_tcp_info_s info = { 0 };
-  ck_assert_ptr_nonnull(a->layer.parent);
-  ck_assert_int_eq(net_tcp_session_info(a->layer.parent, &info), 0);
+  ck_assert_ptr_nonnull(net_layer_parent(&a->layer));
+  ck_assert_int_eq(net_tcp_session_info(net_layer_parent(&a->layer), &info), 0);
   return info;
 }
 

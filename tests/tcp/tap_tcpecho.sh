@@ -17,24 +17,12 @@ CHECK="$top_srcdir/tests/tcp/tcp_check.py"
 [ -x "$TCPECHO" ] || netns_skip "tcpecho not built"
 BIG=10000000
 CONC_SIZE=65536
-case "${NET_TEST_WRAPPER:-}" in
-  valgrind)
-    command -v valgrind >/dev/null 2>&1 || netns_skip "no valgrind"
-    RUN="$top_builddir/libtool --mode=execute valgrind -q --error-exitcode=99 \
-      --leak-check=full --errors-for-leak-kinds=definite,indirect \
-      --suppressions=$top_srcdir/tests/lib/valgrind.supp"
-    READY=60
-    BIG=1000000
-    CONC_SIZE=8192 ;;
-  *)
-    RUN=""
-    READY=10 ;;
-esac
-
-fail() {
-  echo "FAIL: $*" >&2
-  exit 1
-}
+RUN=$NETNS_RUN
+READY=$NETNS_READY
+if [ "$NETNS_VALGRIND" = 1 ]; then
+  BIG=1000000
+  CONC_SIZE=8192
+fi
 
 netns_create
 netns_tap_up 10.0.0.1/24

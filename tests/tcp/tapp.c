@@ -38,7 +38,7 @@ static uint64_t pattern_check(uint64_t seed, uint64_t off, const uint8_t *p,
 
 void tapp_pump(struct tapp_s *a)
 {
-  struct net_layer_s *session = a->layer.parent;
+  struct net_layer_s *session = net_layer_parent(&a->layer);
   if (!session || (a->start_on_peer_closed && !a->peer_closed))
     return;
   while (a->tx_sent < a->tx_total)
@@ -101,8 +101,8 @@ void tapp_pump(struct tapp_s *a)
 void tapp_resume(struct tapp_s *a)
 {
   a->paused = false;
-  if (a->held && a->layer.parent)
-    net_tcp_recv_done(&a->layer, a->layer.parent, a->held);
+  if (a->held && net_layer_parent(&a->layer))
+    net_tcp_recv_done(&a->layer, net_layer_parent(&a->layer), a->held);
   a->held = 0;
 }
 
@@ -124,8 +124,8 @@ static void tapp_task_handle(struct net_layer_s *layer, struct net_task_s *task)
         {
           if (a->paused)
             a->held += len;
-          else if (layer->parent)
-            net_tcp_recv_done(layer, layer->parent, len);
+          else if (net_layer_parent(layer))
+            net_tcp_recv_done(layer, net_layer_parent(layer), len);
         }
     }
   else if (task->type == NET_TASK_TIMEOUT)
@@ -152,10 +152,10 @@ static void tapp_task_handle(struct net_layer_s *layer, struct net_task_s *task)
           a->peer_closed++;
           a->peer_closed_at = now;
           tapp_pump(a);
-          if (a->close_on_peer_closed && !a->shut && layer->parent)
+          if (a->close_on_peer_closed && !a->shut && net_layer_parent(layer))
             {
               a->shut = true;
-              net_tcp_shutdown(layer, layer->parent);
+              net_tcp_shutdown(layer, net_layer_parent(layer));
             }
           break;
         case NET_TCP_EV_CLOSED:

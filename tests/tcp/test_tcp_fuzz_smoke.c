@@ -8,7 +8,7 @@
 #include <config.h>
 #include "fuzz_tcp.h"
 #include "layers/tcp_private.h"
-#include <check.h>
+#include "check_main.h"
 #include <glib.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -129,9 +129,5 @@ int main(void)
   tcase_set_timeout(tc, 300);
   tcase_add_test(tc, mutated_segments);
   suite_add_tcase(s, tc);
-  SRunner *sr = srunner_create(s);
-  srunner_run_all(sr, CK_NORMAL);
-  int failed = srunner_ntests_failed(sr);
-  srunner_free(sr);
-  return failed ? 1 : 0;
+  return net_check_run(s);
 }

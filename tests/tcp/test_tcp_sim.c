@@ -4,7 +4,7 @@
 #include <config.h>
 #include "sim.h"
 #include <net/layer/tcp_echo.h>
-#include <check.h>
+#include "check_main.h"
 #include <stdio.h>
 
 #define MS NET_NSEC_PER_MSEC
@@ -162,7 +162,7 @@ START_TEST(concurrent_sessions)
   for (guint i = 0; !ok && i < sim->client_apps->len; i++)
     {
       struct tapp_s *c = g_ptr_array_index(sim->client_apps, i);
-      if (c->closed || !c->layer.parent)
+      if (c->closed || !net_layer_parent(&c->layer))
         continue;
       struct net_tcp_info_s ci = sim_info(c);
       fprintf(stderr, "client %u: %s tx %llu/%llu rx %llu una %u nxt %u wnd %u cwnd %u "
@@ -179,7 +179,7 @@ START_TEST(concurrent_sessions)
                 (unsigned)((s->rx_seed - sim->seed * 31) / 2),
                 s->closed_err, s->closed_at / 1e9, (unsigned long long)s->tx_sent,
                 (unsigned long long)s->rx_bytes, s->peer_closed);
-      if (s->closed || !s->layer.parent)
+      if (s->closed || !net_layer_parent(&s->layer))
         continue;
       struct net_tcp_info_s si = sim_info(s);
       fprintf(stderr, "server %u: %s tx %llu/%llu rx %llu una %u nxt %u wnd %u cwnd %u "
@@ -249,9 +249,5 @@ static Suite *suite(void)
 
 int main(void)
 {
-  SRunner *sr = srunner_create(suite());
-  srunner_run_all(sr, CK_NORMAL);
-  int failed = srunner_ntests_failed(sr);
-  srunner_free(sr);
-  return failed ? 1 : 0;
+  return net_check_run(suite());
 }

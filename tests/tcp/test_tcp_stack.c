@@ -9,7 +9,7 @@
  * TCP_TEST_SEED reproduces a run. */
 #include <config.h>
 #include "sim.h"
-#include <check.h>
+#include "check_main.h"
 #include <stdio.h>
 
 #define MS NET_NSEC_PER_MSEC
@@ -223,9 +223,5 @@ static Suite *suite(void)
 
 int main(void)
 {
-  SRunner *sr = srunner_create(suite());
-  srunner_run_all(sr, CK_NORMAL);
-  int failed = srunner_ntests_failed(sr);
-  srunner_free(sr);
-  return failed ? 1 : 0;
+  return net_check_run(suite());
 }

@@ -7,7 +7,7 @@
  * Virtual clock, seeded (TCP_TEST_SEED reproduces a run). */
 #include <config.h>
 #include "sim.h"
-#include <check.h>
+#include "check_main.h"
 #include <stdio.h>
 #include <string.h>
 
@@ -258,8 +258,8 @@ START_TEST(simultaneous_close)
   sim_run(sim, NULL, NULL, 1 * SEC);
   struct tapp_s *s = server_app(sim, 0);
   /* Both FINs leave before either arrives. */
-  ck_assert_int_eq(net_tcp_shutdown(NULL, c->layer.parent), 0);
-  ck_assert_int_eq(net_tcp_shutdown(NULL, s->layer.parent), 0);
+  ck_assert_int_eq(net_tcp_shutdown(NULL, net_layer_parent(&c->layer)), 0);
+  ck_assert_int_eq(net_tcp_shutdown(NULL, net_layer_parent(&s->layer)), 0);
   sim_idle(sim);
   ck_assert_int_eq(sim_info(c).state, NET_TCP_FIN_WAIT_1);
   ck_assert_int_eq(sim_info(s).state, NET_TCP_FIN_WAIT_1);
@@ -395,7 +395,7 @@ START_TEST(abort_resets_peer)
   struct tapp_s *c = sim_connect(sim, 7, 10000000, false, NULL);
   ck_assert(sim_run(sim, client_connected, NULL, 10 * SEC));
   sim_run(sim, NULL, NULL, 100 * MS);
-  ck_assert_int_eq(net_tcp_abort(NULL, c->layer.parent), 0);
+  ck_assert_int_eq(net_tcp_abort(NULL, net_layer_parent(&c->layer)), 0);
   ck_assert(sim_run(sim, all_closed, NULL, 10 * SEC));
   ck_assert_int_eq(c->closed_err, -ECONNABORTED);
   ck_assert_int_eq(server_app(sim, 0)->closed_err, -ECONNRESET);
@@ -942,7 +942,7 @@ START_TEST(app_unbind_closes)
   sim_run(sim, NULL, NULL, 1 * SEC);
   struct tapp_s *s = server_app(sim, 0);
   ck_assert_uint_eq(s->rx_bytes, 1000);
-  net_layer_unbind(s->layer.parent, &s->layer);
+  net_layer_unbind(net_layer_parent(&s->layer), &s->layer);
   sim_run(sim, NULL, NULL, 1 * SEC);
   ck_assert_uint_eq(c->peer_closed, 1);
   ck_assert_uint_eq(c->closed, 0);
@@ -1030,9 +1030,5 @@ static Suite *suite(void)
 
 int main(void)
 {
-  SRunner *sr = srunner_create(suite());
-  srunner_run_all(sr, CK_NORMAL);
-  int failed = srunner_ntests_failed(sr);
-  srunner_free(sr);
-  return failed ? 1 : 0;
+  return net_check_run(suite());
 }

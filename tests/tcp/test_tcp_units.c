@@ -1,11 +1,13 @@
 /* Unit tests of the pure parts of TCP: header and option parsing
  * (malformed input included), header writing, checksums, sequence
- * arithmetic, SipHash, ISNs, SYN cookies, segment queues. */
+ * arithmetic, SipHash, ISNs, SYN cookies, segment queues, receive
+ * memory: pressure states, windows from memory, no window shrink. */
 #include <config.h>
 #include "layers/tcp_private.h"
 #include "layers/inet_util.h"
-#include <check.h>
+#include "check_main.h"
 #include <net/buffer.h>
+#include <stdlib.h>
 #include <string.h>
 
 static size_t build(uint8_t *out, const struct net_tcp_hdr_out_s *h,
@@ -182,6 +184,11 @@ START_TEST(siphash_vector)
   for (int i = 0; i < 15; i++)
     msg[i] = (uint8_t)i;
   ck_assert_uint_eq(inet_siphash(key, msg, 15), UINT64_C(0xa129ca6149be45e5));
+  /* SipHash-1-3 of the 16 bytes 0..15 (computed with a reference
+     implementation of SipHash-c-d that reproduces the vector above). */
+  ck_assert_uint_eq(inet_siphash13_2u64(key, UINT64_C(0x0706050403020100),
+                                        UINT64_C(0x0f0e0d0c0b0a0908)),
+                    UINT64_C(0xcc4fdd1a7d908b66));
 }
 END_TEST
 
@@ -299,6 +306,197 @@ START_TEST(segq_reassembly)
 }
 END_TEST
 
+/* ---- receive memory (tcp_rmem.c) ---------------------------------- */
+
+START_TEST(rmem_states)
+{
+  ck_assert_int_eq(net_tcp_rmem_state(0, 100, 200), NET_TCP_RMEM_NORMAL);
+  ck_assert_int_eq(net_tcp_rmem_state(99, 100, 200), NET_TCP_RMEM_NORMAL);
+  ck_assert_int_eq(net_tcp_rmem_state(100, 100, 200), NET_TCP_RMEM_PRESSURE);
+  ck_assert_int_eq(net_tcp_rmem_state(199, 100, 200), NET_TCP_RMEM_PRESSURE);
+  ck_assert_int_eq(net_tcp_rmem_state(200, 100, 200), NET_TCP_RMEM_HARD);
+  ck_assert_int_eq(net_tcp_rmem_state(5000, 100, 200), NET_TCP_RMEM_HARD);
+}
+END_TEST
+
+START_TEST(rmem_room)
+{
+  const size_t max = 4 << 20, pressure = 2 << 20;
+  /* Full segments (1460 bytes in 2176-byte buffers): the byte budget
+     rules, the memory budget (2 rcv_buf of capacity) is larger. */
+  struct net_tcp_rmem_view_s v = {
+    .rcv_buf = 256 * 1024, .ratio = 1460 * 1024 / 2176, .mss = 1460,
+    .pressure = pressure, .max = max,
+  };
+  bool clamped = true;
+  ck_assert_uint_eq(net_tcp_rmem_room(&v, &clamped), 256 * 1024);
+  ck_assert(!clamped);
+  v.held_bytes = 100 * 1460;
+  v.sess_mem = 100 * 2176;
+  ck_assert_uint_eq(net_tcp_rmem_room(&v, NULL), 256 * 1024 - 100 * 1460);
+
+  /* 100-byte segments in the same buffers: the memory budget rules and
+     closes the window long before the bytes would. */
+  v.ratio = 100 * 1024 / 2176;
+  v.held_bytes = 200 * 100;
+  v.sess_mem = 200 * 2176;
+  uint32_t room = net_tcp_rmem_room(&v, &clamped);
+  ck_assert(!clamped);
+  ck_assert_uint_eq(room, (uint32_t)((512 * 1024 - 200 * 2176) * (uint64_t)v.ratio / 1024));
+  ck_assert_uint_lt(room, 256 * 1024 - 200 * 100);
+  v.sess_mem = 241 * 2176;          /* over 2 rcv_buf of capacity */
+  v.held_bytes = 241 * 100;
+  ck_assert_uint_eq(net_tcp_rmem_room(&v, NULL), 0);
+
+  /* Pressure: at most a quarter of what is left below the limit. */
+  v.ratio = 1024;
+  v.held_bytes = v.sess_mem = 4096;
+  v.total = max - 40000;
+  ck_assert_uint_eq(net_tcp_rmem_room(&v, &clamped), 10000);
+  ck_assert(clamped);
+  /* Just entering pressure, the share (512 KiB) is still above what
+     the session's own budgets give. */
+  v.total = pressure;
+  ck_assert_uint_eq(net_tcp_rmem_room(&v, &clamped), 256 * 1024 - 4096);
+  ck_assert(!clamped);
+
+  /* Hard limit: nothing more, unless the session holds nothing (then
+     one segment: a reading connection always progresses). */
+  v.total = max;
+  ck_assert_uint_eq(net_tcp_rmem_room(&v, &clamped), 0);
+  ck_assert(clamped);
+  v.held_bytes = v.sess_mem = 0;
+  ck_assert_uint_eq(net_tcp_rmem_room(&v, &clamped), 1460);
+  v.rcv_buf = 1000;                 /* ...within the byte budget */
+  ck_assert_uint_eq(net_tcp_rmem_room(&v, NULL), 1000);
+}
+END_TEST
+
+/* A session as the receive-memory code sees it (no scheduler). */
+static struct net_tcp_session_s *rmem_session(size_t max, size_t pressure)
+{
+  struct net_tcp_shared_s *sh = calloc(1, sizeof(*sh));
+  struct net_tcp_session_s *s = calloc(1, sizeof(*s));
+  ck_assert_ptr_nonnull(sh);
+  ck_assert_ptr_nonnull(s);
+  atomic_init(&sh->rcv_mem, 0);
+  atomic_init(&sh->ooo_mem, 0);
+  for (size_t i = 0; i < NET_TCP_STAT_COUNT; i++)
+    atomic_init(&sh->stats[i], 0);
+  sh->cfg.rcv_mem_max = max;
+  sh->cfg.rcv_mem_pressure = pressure;
+  sh->large_buf_size = 2176;
+  s->shared = sh;
+  s->cfg = &sh->cfg;
+  s->opt.rcv_buf = 256 * 1024;
+  s->opt.manual_recv = true;
+  s->rcv_mss = 1460;
+  s->rcv_wscale = 3;
+  atomic_init(&s->rcv_held, 0);
+  return s;
+}
+
+static void rmem_session_free(struct net_tcp_session_s *s)
+{
+  net_tcp_segq_purge(&s->ooq, &s->cache);
+  net_tcp_seg_cache_clear(&s->cache);
+  free(s->shared);
+  free(s);
+}
+
+static uint64_t rmem_stat(struct net_tcp_session_s *s, enum net_tcp_stat_e c)
+{
+  return atomic_load(&s->shared->stats[c]);
+}
+
+START_TEST(rmem_window_never_shrinks)
+{
+  const size_t max = 1 << 20;
+  struct net_tcp_session_s *s = rmem_session(max, max / 2);
+  s->rcv_nxt = s->rcv_adv = 1000;
+  uint32_t wnd = net_tcp_rcv_window(s);
+  ck_assert_uint_eq(wnd, 256 * 1024);
+  s->rcv_adv = s->rcv_nxt + wnd;     /* offered (what xmit records) */
+
+  /* Ten full segments arrive and stay with the application. */
+  for (int i = 0; i < 10; i++)
+    {
+      ck_assert(net_tcp_rmem_admit(s, 2176));
+      net_tcp_rmem_charge(s, 2176, 1460);
+      net_tcp_rmem_delivered(s, 2176, 1460);
+      s->rcv_nxt += 1460;
+    }
+  ck_assert_uint_eq(s->held_mem, 10 * 2176);
+  ck_assert_uint_eq(net_tcp_rmem_total(s->shared), 10 * 2176);
+
+  /* Others pinned the rest: the hard limit.  New data of a session that
+     holds some is refused and counted... */
+  atomic_fetch_add(&s->shared->rcv_mem, (long)max);
+  ck_assert(!net_tcp_rmem_admit(s, 2176));
+  ck_assert_uint_eq(rmem_stat(s, NET_TCP_STAT_DROP_RCV_MEMORY), 1);
+  /* ...and the window stops advancing, but the edge offered stays. */
+  wnd = net_tcp_rcv_window(s);
+  ck_assert_uint_eq(s->rcv_nxt + wnd, s->rcv_adv);
+  ck_assert_uint_gt(rmem_stat(s, NET_TCP_STAT_RCV_WINDOW_CLAMPED), 0);
+  /* The peer fills the window up to the edge: zero, never negative. */
+  s->rcv_nxt = s->rcv_adv;
+  ck_assert_uint_eq(net_tcp_rcv_window(s), 0);
+
+  /* The application returns half: its share of capacity goes back. */
+  atomic_fetch_sub(&s->rcv_held, 5 * 1460);
+  net_tcp_rmem_settle(s);
+  ck_assert_uint_eq(s->held_mem, 5 * 2176);
+  ck_assert_uint_eq(net_tcp_rmem_total(s->shared), max + 5 * 2176);
+  ck_assert_uint_eq(net_tcp_rcv_window(s), 0);
+  /* Everything: the session holds nothing, one segment opens even at
+     the hard limit (in window units: 1456 with a shift of 3). */
+  atomic_fetch_sub(&s->rcv_held, 5 * 1460);
+  ck_assert_uint_eq(net_tcp_rcv_window(s), 1456);
+  ck_assert_uint_eq(s->held_mem, 0);
+  ck_assert_uint_eq(net_tcp_rmem_total(s->shared), max);
+  ck_assert(net_tcp_rmem_admit(s, 2176));
+
+  /* Pressure only: the window grows by a share of what is left. */
+  atomic_store(&s->shared->rcv_mem, (long)(max - 64 * 1024));
+  s->rcv_adv = s->rcv_nxt;
+  wnd = net_tcp_rcv_window(s);
+  ck_assert_uint_le(wnd, 16 * 1024);
+  ck_assert_uint_ge(wnd, 1456);
+  rmem_session_free(s);
+}
+END_TEST
+
+START_TEST(rmem_prune_under_pressure)
+{
+  const size_t max = 64 * 1024;
+  pool = net_buffer_pool_create("t", 256, 64);
+  struct net_tcp_session_s *s = rmem_session(max, max / 2);
+  /* Two out-of-order segments, charged as the input path does. */
+  for (uint32_t i = 0; i < 2; i++)
+    {
+      size_t before = s->ooq.truesize;
+      net_tcp_segq_insert(&s->ooq, &s->cache, seg_of(&s->cache, 5000 + 100 * i, 10));
+      atomic_fetch_add(&s->shared->ooo_mem, (long)(s->ooq.truesize - before));
+    }
+  /* Normal: kept. */
+  ck_assert(net_tcp_rmem_admit(s, 256));
+  ck_assert_uint_eq(s->ooq.count, 2);
+  /* Under pressure the reassembly queue goes first, counted. */
+  atomic_store(&s->shared->rcv_mem, (long)(max / 2));
+  s->flags |= NET_TCP_SF_OOO_FIN;
+  ck_assert(net_tcp_rmem_admit(s, 256));
+  ck_assert_uint_eq(s->ooq.count, 0);
+  ck_assert_uint_eq(atomic_load(&s->shared->ooo_mem), 0);
+  ck_assert_uint_eq(rmem_stat(s, NET_TCP_STAT_OOO_PRUNED), 2);
+  ck_assert(!(s->flags & NET_TCP_SF_OOO_FIN));
+  rmem_session_free(s);
+  struct net_buffer_pool_stats_s st;
+  net_buffer_pool_stats(pool, &st);
+  ck_assert_uint_eq(st.in_use, 0);
+  net_buffer_pool_refdec(pool);
+}
+END_TEST
+
 static Suite *suite(void)
 {
   Suite *s = suite_create("tcp-units");
@@ -316,14 +514,16 @@ static Suite *suite(void)
   tc = tcase_create("queue");
   tcase_add_test(tc, segq_reassembly);
   suite_add_tcase(s, tc);
+  tc = tcase_create("rmem");
+  tcase_add_test(tc, rmem_states);
+  tcase_add_test(tc, rmem_room);
+  tcase_add_test(tc, rmem_window_never_shrinks);
+  tcase_add_test(tc, rmem_prune_under_pressure);
+  suite_add_tcase(s, tc);
   return s;
 }
 
 int main(void)
 {
-  SRunner *sr = srunner_create(suite());
-  srunner_run_all(sr, CK_NORMAL);
-  int failed = srunner_ntests_failed(sr);
-  srunner_free(sr);
-  return failed ? 1 : 0;
+  return net_check_run(suite());
 }

@@ -187,7 +187,7 @@ struct net_layer_s
   atomic_uint refcount;             /**< use net_layer_refinc/refdec */
   const struct net_layer_handler_s *handler; /**< the layer type's methods */
   struct net_scheduler_s *scheduler; /**< delivers every task of the layer */
-  struct net_layer_s *parent;       /**< weak, NULL when not bound */
+  struct net_layer_s *parent;       /**< weak; read with net_layer_parent() */
   struct net_layer_s *children;     /**< first bound child */
   struct net_layer_s *sibling_next; /**< next child of our parent */
   struct net_layer_s *sibling_prev; /**< previous child of our parent */
@@ -263,14 +263,43 @@ void net_layer_context_changed(struct net_layer_s *layer);
 /**
  * Counters of @p layer through its @c stats method: up to @p max copied to
  * @p out; returns how many the layer has (0 without a @c stats method).
- * The counters are read without synchronisation: call it where the
- * layer cannot be running — from any handler on a loop scheduler (one
- * thread runs every layer), from the layer's own handler on a threaded
- * one, or while the scheduler is not running; elsewhere ask the layer
- * with a QUERY.
+ * Any thread, the caller holding a reference on @p layer: the layer is
+ * kept from running while its @c stats method copies the counters
+ * (waiting, like net_layer_bind(), until a thread running it is done),
+ * so the stats method reads the layer's state as its own handler would.
+ * From a handler, do not ask for the counters of a layer that may at the
+ * same time wait for yours (binding or unbinding under it).
  */
 size_t net_layer_stats(const struct net_layer_s *layer, struct net_stat_s *out,
                        size_t max);
+
+/**
+ * The parent of @p layer, or NULL when it is not bound.  Read the parent
+ * through this, never as a plain field load: a bind or unbind from
+ * another thread may write it while the layer's handler runs, and the core
+ * writes it atomically (release).  The pointer is weak: use it to compare
+ * a task's source or as a push target (a push to a layer that has since
+ * gone dangling is discarded), never keep it.
+ */
+static inline struct net_layer_s *net_layer_parent(const struct net_layer_s *layer)
+{
+  return __atomic_load_n(&layer->parent, __ATOMIC_ACQUIRE);
+}
+
+/**
+ * Call @p fn(@p layer, @p arg) with the layer's handlers held off: no
+ * handler method of @p layer runs while @p fn does, so @p fn may read the
+ * state those handlers own (a snapshot for another thread, e.g.
+ * net_tcp_session_info()).  From the layer's own handler @p fn is just
+ * called; from anywhere else the call first waits until no thread runs
+ * the layer, like net_layer_bind() waits for the parent.  Any thread; the
+ * caller holds a reference on @p layer.  @p fn must be short and must not
+ * wait for other layers (no bind or unbind); from a handler, do not call
+ * it on a layer that may at the same time wait for yours.
+ */
+void net_layer_exclusive(struct net_layer_s *layer,
+                         void (*fn)(struct net_layer_s *layer, void *arg),
+                         void *arg);
 
 /** Type name of @p layer. */
 static inline const char *net_layer_type_name(const struct net_layer_s *layer)

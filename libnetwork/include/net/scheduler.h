@@ -68,6 +68,12 @@ struct net_scheduler_options_s
       super-segments, reassembled datagrams) at most (0 = 512); like every
       pool, memory is only taken when a buffer is first needed. */
   size_t jumbo_buffers;
+  /** Loop backend, monotonic clock: after a dispatch that had work, keep
+      polling the watched fds without sleeping for this many nanoseconds
+      before blocking in poll() again (net_scheduler_run() and
+      net_scheduler_run_for() only).  Trades CPU for the latency of being
+      woken up, like Linux's SO_BUSY_POLL; 0 = off. */
+  net_time_t busy_poll;
 };
 
 /** Bytes of a medium buffer: 16 KiB of packet with its headers. */

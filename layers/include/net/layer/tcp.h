@@ -113,7 +113,10 @@ struct net_tcp_tuple_s
  */
 struct net_tcp_session_options_s
 {
-  /** Receive buffer: the largest window offered, bytes [256 KiB]. */
+  /** Receive buffer: the largest window offered, bytes [256 KiB].  The
+      receive memory of the session (capacity of the buffers it holds,
+      see net_tcp_config_s::rcv_mem_max) is bounded to twice this: the
+      window closes sooner when small segments come in large buffers. */
   uint32_t rcv_buf;
   /** Send buffer: capacity of the buffers it may hold, bytes [512 KiB]. */
   uint32_t snd_buf;
@@ -160,6 +163,20 @@ struct net_tcp_config_s
   /** Buffer capacity all reassembly queues may hold together [a quarter
       of the large pool]; beyond, out-of-order segments are dropped. */
   size_t ooo_mem_max;
+  /** Receive memory of all sessions together: buffer capacity (the
+      pool buffer sizes actually held, not payload bytes) of in-order data
+      waiting for or held by applications (manual receive) plus the
+      reassembly queues [a quarter of the scheduler's large pool].  At
+      this hard limit new in-order data are dropped (counted in
+      drop_rcv_memory, the ACK still goes out) except for a session that
+      holds none, so that a connection whose application reads always
+      progresses; windows stop advancing. */
+  size_t rcv_mem_max;
+  /** Receive memory above which the layer is under pressure [half of
+      rcv_mem_max]: new windows shrink to a share of what is left (the
+      right edge already offered is never taken back), reassembly queues
+      are pruned and new out-of-order segments refused. */
+  size_t rcv_mem_pressure;
   /** Challenge ACKs (RFC 5961) per second per session [1000]. */
   unsigned challenge_ack_limit;
   uint16_t ephemeral_min;  /**< ephemeral port range [49152] */
@@ -366,8 +383,12 @@ struct net_tcp_info_s
 };
 
 /**
- * Fill @p info.  The session's state belongs to its handlers: call from
- * its scheduler context, or when the scheduler is idle (tests).
+ * Fill @p info with a consistent snapshot.  Any thread: the session's
+ * handlers are held off while it is taken (net_layer_exclusive(), which
+ * waits while another thread runs the session), so from a handler do not
+ * ask about a session that may at the same time wait for your layer.
+ * The caller holds a reference on @p session (or is the session's parent
+ * or child, in a handler).
  * @return 0, or -EINVAL when @p session is not a TCP session.
  */
 int net_tcp_session_info(const struct net_layer_s *session,
