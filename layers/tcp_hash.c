@@ -70,7 +70,7 @@ uint32_t net_tcp_tuple_hash(const uint8_t key[NET_TCP_KEY_LEN],
                             const struct net_tcp_tuple_s *t)
 {
   /* Looked up for every segment of the slow path: SipHash-1-3 over two
-     words (a quarter of the cost of SipHash-2-4 over the tagged bytes),
+     words (a third of the cost of SipHash-2-4 over the tagged bytes),
      with the tag in the top byte for domain separation. */
   return (uint32_t)inet_siphash13_2u64(
       key, (uint64_t)t->local_addr << 32 | t->remote_addr,
