@@ -38,6 +38,7 @@ tests_perf_test_csum_LDADD = $(NET_TEST_LIBS)
 # Busy polling of the loop scheduler (options.busy_poll).
 check_PROGRAMS += tests/perf/test_busypoll
 TESTS += tests/perf/test_busypoll
+TSAN_TESTS += tests/perf/test_busypoll
 tests_perf_test_busypoll_SOURCES = tests/perf/test_busypoll.c $(CORE_TEST_SUPPORT)
 tests_perf_test_busypoll_CFLAGS = $(NET_TEST_CFLAGS)
 tests_perf_test_busypoll_LDADD = $(NET_TEST_LIBS)

@@ -34,8 +34,11 @@
 #include <string.h>
 #include <time.h>
 
+struct net_task_cache_s net_sched_no_cache;
+
 __thread struct net_sched_tls_s net_sched_tls
-  __attribute__((tls_model("initial-exec"), visibility("hidden")));
+  __attribute__((tls_model("initial-exec"), visibility("hidden")))
+  = { .cache = &net_sched_no_cache };
 
 /* Small buffers: room for Ethernet + IPv4 + TCP with options + an ACK. */
 #define NET_SMALL_BUFFER_SIZE 512
@@ -155,6 +158,10 @@ struct net_task_cache_s *net_sched_cache_new(struct net_scheduler_s *sched)
   memset(cache, 0, sizeof(*cache));
   cache->sched = sched;
   pthread_mutex_lock(&sched->alloc_lock);
+  atomic_store_explicit(&cache->limit,
+                        atomic_load_explicit(&sched->alloc_starving, memory_order_relaxed)
+                          ? 0 : NET_TASK_CACHE_MAX,
+                        memory_order_relaxed);
   cache->next = sched->caches;
   sched->caches = cache;
   pthread_mutex_unlock(&sched->alloc_lock);
@@ -166,7 +173,7 @@ struct net_sched_tls_s net_sched_enter(struct net_scheduler_s *sched,
 {
   struct net_sched_tls_s saved = net_sched_tls;
   net_sched_tls.sched = sched;
-  net_sched_tls.cache = cache;
+  net_sched_tls.cache = cache ? cache : &net_sched_no_cache;
   net_sched_tls.direct_depth = 0;
   return saved;
 }
@@ -337,6 +344,9 @@ int net_sched_task_queue_slow(struct net_task_s *task)
       atomic_store_explicit(&ls->state, NET_LAYER_RUNNING, memory_order_relaxed);
       ls->owner = net_sched_self();
       net_spin_unlock(&ls->lock);
+      /* Being delivered: no longer fresh (a re-push takes the general
+         path, which handles the references the task now holds). */
+      __atomic_store_n(&task->sched_state, NET_TASK_IDLE, __ATOMIC_RELAXED);
       net_sched_tls.direct_depth++;
       NET_SCHED_COUNT(sched, direct, 1);
       if (net_task_is_stale(task, target))
@@ -486,19 +496,18 @@ bool net_sched_layer_run(struct net_scheduler_s *sched, struct net_layer_s *laye
     net_layer_apply_pending(layer, pending);
   if (__builtin_expect(atomic_load_explicit(&sched->shutdown, memory_order_relaxed), 0))
     return net_sched_layer_run_cancel(sched, layer, batch);
-  /* Counted as delivered when taken; the stale ones are taken back. */
-  unsigned delivered = 0;
+  /* Delivered: what the budget went down by, less the stale tasks. */
+  unsigned stale = 0;
   while (batch)
     {
       budget -= taken;
-      delivered += taken;
       do
         {
           struct net_task_s *next = batch->next;
           if (__builtin_expect(net_task_is_stale(batch, layer), 0))
             {
               net_sched_cancelled(sched, batch);
-              delivered--;
+              stale++;
             }
           else
             layer->handler->task_handle(layer, batch);
@@ -516,7 +525,8 @@ bool net_sched_layer_run(struct net_scheduler_s *sched, struct net_layer_s *laye
         batch = net_mailbox_take(ls, budget, &taken);
       net_spin_unlock(&ls->lock);
     }
-  return net_sched_layer_run_done(sched, layer, delivered);
+  return net_sched_layer_run_done(sched, layer,
+                                  sched->options.batch - budget - stale);
 }
 
 /* --- timers ------------------------------------------------------------ */

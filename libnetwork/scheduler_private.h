@@ -47,9 +47,14 @@ enum
    pick the lock to take. */
 enum
 {
-  NET_TASK_IDLE = 0,    /* not pushed, or taken for delivery (not cancellable) */
+  NET_TASK_IDLE = 0,    /* taken for delivery (not cancellable), or reused */
   NET_TASK_MAILBOX = 1, /* in task->target's mailbox */
   NET_TASK_TIMER = 2,   /* in the timer heap */
+  /* Allocated or initialised and never pushed since: no layer reference,
+     no buffer.  The push helpers' fast path tests this one value instead
+     of the state, the type and both layer pointers. */
+  NET_TASK_FRESH = 4,
+  NET_TASK_QUEUED = NET_TASK_MAILBOX | NET_TASK_TIMER,
 };
 
 /* Counters one thread updates without atomic read-modify-write (relaxed
@@ -63,15 +68,29 @@ struct net_sched_counters_s
   atomic_uint_least64_t direct;
 };
 
-/* A per-thread task cache: a private free list and counters, used by the
-   thread that runs the scheduler (loop) or by each worker (threaded). */
+/* Tasks are carved in slabs of this many; caches move tasks from and to
+   the shared free list by slabs. */
+#define NET_TASK_SLAB 64
+/* Capacity of a per-thread task cache. */
+#define NET_TASK_CACHE_MAX (4 * NET_TASK_SLAB)
+
+/* A per-thread task cache: a private stack of free tasks and counters,
+   used by the thread that runs the scheduler (loop) or by each worker
+   (threaded).  A stack of pointers rather than a list threaded through
+   the tasks: allocation reads no task memory to find the next one, and
+   the count is the stack index (no separate counter to keep). */
 struct net_task_cache_s
 {
   struct net_scheduler_s *sched;
-  struct net_task_s *free;
-  atomic_size_t nfree;   /* written by the owner only, read by stats */
+  atomic_size_t nfree;   /* tasks in slot[]: written by the owner only */
+  /* Frees beyond this go to the slow path: NET_TASK_CACHE_MAX, or 0
+     while the scheduler starves (alloc_starving), so that a free during
+     starvation is handed to the shared list without the fast path
+     testing a second flag.  Written under alloc_lock, read by the owner. */
+  atomic_size_t limit;
   struct net_sched_counters_s counters;
   struct net_task_cache_s *next; /* scheduler's list of caches */
+  struct net_task_s *slot[NET_TASK_CACHE_MAX];
 } __attribute__((aligned(64))); /* one thread's lines, no false sharing */
 
 /* State of the calling thread. */
@@ -79,7 +98,9 @@ struct net_sched_tls_s
 {
   /* Scheduler whose context this thread is in (dispatching), or NULL. */
   struct net_scheduler_s *sched;
-  /* Task cache of this thread for @c sched, or NULL. */
+  /* Task cache of this thread for @c sched, never NULL: a thread without
+     one points to net_sched_no_cache, whose scheduler matches no task's,
+     so the fast paths test one condition (the scheduler) instead of two. */
   struct net_task_cache_s *cache;
   /* Nested direct dispatches on the stack. */
   unsigned direct_depth;
@@ -87,6 +108,10 @@ struct net_sched_tls_s
 
 extern __thread struct net_sched_tls_s net_sched_tls
   __attribute__((tls_model("initial-exec"), visibility("hidden")));
+
+/* The cache of threads that have none (no scheduler, empty, limit 0);
+   never written. */
+extern struct net_task_cache_s net_sched_no_cache;
 
 /* Identity of the calling thread, as stored in net_layer_sched_s::owner. */
 static inline const void *net_sched_self(void)
@@ -156,7 +181,8 @@ struct net_scheduler_s
      freed tasks to the shared list instead of keeping them, so that free
      tasks do not sit unreachable in one thread's cache while another
      thread finds none.  Cleared by the next allocation from that list.
-     Read by every free. */
+     Mirrored in every cache's limit (written under alloc_lock), which
+     is what the free fast path reads. */
   atomic_bool alloc_starving;
   struct net_buffer_pool_s *small_pool;
   struct net_buffer_pool_s *large_pool;
@@ -225,7 +251,7 @@ static inline void net_sched_count(struct net_scheduler_s *sched,
                                    size_t offset, uint64_t n)
 {
   struct net_task_cache_s *cache = net_sched_tls.cache;
-  if (cache && cache->sched == sched)
+  if (cache->sched == sched)
     {
       atomic_uint_least64_t *c = (atomic_uint_least64_t *)(void *)((char *)&cache->counters + offset);
       atomic_store_explicit(c, atomic_load_explicit(c, memory_order_relaxed) + n,

@@ -543,7 +543,16 @@ START_TEST(task_limit)
   setup_opt(_i, &o);
   struct net_task_s *t[9];
   for (int i = 0; i < 8; i++)
-    ck_assert_ptr_nonnull(t[i] = net_scheduler_task_alloc(S));
+    {
+      ck_assert_ptr_nonnull(t[i] = net_scheduler_task_alloc(S));
+      /* Each task on cache lines of its own (no false sharing between
+         tasks used by different workers). */
+      ck_assert_uint_eq((uintptr_t)t[i] % 64, 0);
+      for (int j = 0; j < i; j++)
+        ck_assert_uint_ge(t[i] > t[j] ? (uintptr_t)t[i] - (uintptr_t)t[j]
+                                      : (uintptr_t)t[j] - (uintptr_t)t[i],
+                          (sizeof(struct net_task_s) + 63) / 64 * 64);
+    }
   ck_assert_ptr_null(net_scheduler_task_alloc(S));
   struct net_scheduler_stats_s st;
   net_scheduler_stats(S, &st);

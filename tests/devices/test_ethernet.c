@@ -155,6 +155,46 @@ START_TEST(test_bind_rules)
 }
 END_TEST
 
+/* Many protocols bound, some unbound in between: each frame still goes to
+   the child of its EtherType, and each child's frames go out with its
+   EtherType (the bound protocols are a small array that grows and is
+   compacted on unbind). */
+START_TEST(test_many_protocols)
+{
+  enum { N = 10 };
+  struct recorder_s *r[N];
+  for (unsigned i = 0; i < N; i++)
+    {
+      r[i] = rec_new(sched);
+      uint16_t t = (uint16_t)(0x88b0 + i);
+      ck_assert_int_eq(net_layer_bind(eth, &t, &r[i]->layer), 0);
+    }
+  net_layer_unbind(eth, &ip_child->layer);
+  net_layer_unbind(eth, &r[3]->layer);
+  net_layer_unbind(eth, &r[N - 1]->layer);
+  for (unsigned i = 0; i < N; i++)
+    inject(our_mac, (uint16_t)(0x88b0 + i), 60);
+  inject(our_mac, NET_ETHERTYPE_IPV4, 60);
+  inject(our_mac, NET_ETHERTYPE_ARP, 60);
+  for (unsigned i = 0; i < N; i++)
+    ck_assert_uint_eq(r[i]->packets->len, i == 3 || i == N - 1 ? 0 : 1);
+  ck_assert_uint_eq(ip_child->packets->len, 0);
+  ck_assert_uint_eq(arp_child->packets->len, 1);
+  ck_assert_uint_eq(stat_get(eth, "drop_no_handler"), 3);
+
+  ck_assert_int_eq(rec_send(r[5], other_mac, "x", 1), 0);
+  ck_assert_int_eq(rec_send(arp_child, other_mac, "y", 1), 0);
+  net_scheduler_run_until_idle(sched);
+  ck_assert_uint_eq(drv.sent->len, 2);
+  GByteArray *f = g_ptr_array_index(drv.sent, 0);
+  ck_assert_uint_eq(f->data[12] << 8 | f->data[13], 0x88b5);
+  f = g_ptr_array_index(drv.sent, 1);
+  ck_assert_uint_eq(f->data[12] << 8 | f->data[13], NET_ETHERTYPE_ARP);
+  for (unsigned i = 0; i < N; i++)
+    net_layer_refdec(&r[i]->layer);
+}
+END_TEST
+
 START_TEST(test_demux)
 {
   inject(our_mac, NET_ETHERTYPE_IPV4, 100);
@@ -436,6 +476,7 @@ static Suite *suite(void)
   tcase_add_test(tc, test_context);
   tcase_add_test(tc, test_bind_rules);
   tcase_add_test(tc, test_demux);
+  tcase_add_test(tc, test_many_protocols);
   tcase_add_test(tc, test_filtering);
   tcase_add_test(tc, test_promiscuous_multicast);
   tcase_add_test(tc, test_malformed);
