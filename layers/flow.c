@@ -28,7 +28,7 @@ static int flow_request(struct net_layer_s *layer, const struct net_flow_key_s *
 {
   if (!layer || !key)
     return -EINVAL;
-  struct net_layer_s *parent = __atomic_load_n(&layer->parent, __ATOMIC_ACQUIRE);
+  struct net_layer_s *parent = net_layer_parent(layer);
   if (!parent)
     return -ENOTCONN;
   struct net_flow_task_s *ft = malloc(sizeof(*ft));
@@ -82,7 +82,7 @@ struct net_flow_task_s *net_flow_task(struct net_task_s *task)
 
 void net_flow_forward(struct net_layer_s *layer, struct net_task_s *task)
 {
-  struct net_layer_s *parent = __atomic_load_n(&layer->parent, __ATOMIC_ACQUIRE);
+  struct net_layer_s *parent = net_layer_parent(layer);
   if (!parent)
     {
       net_task_destroy(task);

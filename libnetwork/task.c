@@ -386,7 +386,7 @@ net_task_retarget_failed(struct net_task_s *task, struct net_layer_s *target,
          is about to dangle, and its tasks die as such, refused (never
          counted as pushed).  From anyone else it is a use after the last
          reference. */
-      if (!source || __atomic_load_n(&source->parent, __ATOMIC_ACQUIRE) != target)
+      if (!source || net_layer_parent(source) != target)
         g_critical("task pushed to a destroyed %s layer", net_layer_type_name(target));
       target = NULL;
     }
