@@ -60,6 +60,26 @@ void example_print_stats(struct net_layer_s *layer)
               (unsigned long long)stats[i].value);
 }
 
+void example_print_pool_stats(struct net_scheduler_s *sched)
+{
+  struct net_buffer_pool_s *pools[] = {
+    net_scheduler_small_pool(sched), net_scheduler_large_pool(sched),
+    net_scheduler_medium_pool(sched), net_scheduler_jumbo_pool(sched),
+  };
+  for (size_t i = 0; i < G_N_ELEMENTS(pools); i++)
+    {
+      struct net_buffer_pool_stats_s ps;
+      if (!pools[i])
+        continue;
+      net_buffer_pool_stats(pools[i], &ps);
+      if (ps.allocs)
+        fprintf(stderr, "  pool.%s high_water %zu of %zu x %zu bytes, "
+                "%llu allocs, %llu failures\n", net_buffer_pool_name(pools[i]),
+                ps.high_water, ps.capacity, ps.buffer_size,
+                (unsigned long long)ps.allocs, (unsigned long long)ps.failures);
+    }
+}
+
 static int parse_addr(const char *prog, const char *text, struct net_ipv4_config_s *cfg)
 {
   uint32_t addr;

@@ -40,6 +40,9 @@ int example_signals_stop(struct example_signals_s *s);
 /* Print the non-zero counters of @p layer to stderr as "  type.name value".
    Call when no handler of the layer runs (after the scheduler went idle). */
 void example_print_stats(struct net_layer_s *layer);
+/* Print the use of the scheduler's packet pools (those used at all):
+   the high-water mark tells how to size them. */
+void example_print_pool_stats(struct net_scheduler_s *sched);
 
 /* The options every TAP example takes: -i/--interface, -a/--addr (up to
    NET_IPV4_MAX_ADDRS), -g/--gateway, --scheduler=loop|threaded

@@ -307,6 +307,7 @@ int main(int argc, char **argv)
   example_print_stats(st.inet.ipv4);
   example_print_stats(st.inet.icmp);
   example_print_stats(st.inet.udp);
+  example_print_pool_stats(sched);
   status = EXIT_SUCCESS;
 
 out:

@@ -1,9 +1,18 @@
 /* Refcounted packet buffers from bounded pools (net/buffer.h).
  *
- * Memory.  One buffer is one allocation: the struct net_buffer_s header,
- * padded to a cache line, then the data storage, so packet bytes start
- * cache-line aligned.  Elements are created on demand and never freed
- * before their pool: a steady state does no malloc.
+ * Memory.  An element is the struct net_buffer_s header, padded to a
+ * cache line, then the data storage, so packet bytes start cache-line
+ * aligned.  Elements are created on demand and never freed before their
+ * pool: a steady state does no malloc.  They are carved from chunks of
+ * about 2 MiB, mapped, advised for transparent huge pages and populated
+ * at once, so that a pool growing under load (100 connections filling
+ * their windows need tens of MiB) takes one fault per chunk instead of
+ * one per 4 KiB page: on a virtual machine a page fault costs
+ * microseconds, and they made the first burst of a fresh tcpecho three
+ * times slower than the next ones (doc/performance.md).  A chunk holds
+ * at most the elements the pool may still create.  Under AddressSanitizer
+ * or Valgrind each element is an allocation of its own instead, so that
+ * those tools catch an overrun from one buffer into the next.
  *
  * Where free buffers wait.  Each thread that touches a pool gets a small
  * per-thread cache (a "magazine", LIFO so the hottest buffer is reused
@@ -45,6 +54,11 @@
 #include <stdalign.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
+#include <unistd.h>
+#ifdef HAVE_VALGRIND_VALGRIND_H
+#include <valgrind/valgrind.h>
+#endif
 
 /* Packet bytes start on a cache line (and so do the headers). */
 #define NET_BUFFER_ALIGN 64u
@@ -54,6 +68,16 @@
 
 #define ROUND_UP(x, a) (((x) + (a) - 1) / (a) * (a))
 #define NET_BUFFER_HEAD ROUND_UP(sizeof(struct net_buffer_s), NET_BUFFER_ALIGN)
+/* Elements are created this many bytes at a time (one huge page). */
+#define CHUNK_BYTES (2u << 20)
+
+#if defined(__SANITIZE_ADDRESS__)
+#define NET_BUFFER_ASAN 1
+#elif defined(__has_feature)
+#if __has_feature(address_sanitizer)
+#define NET_BUFFER_ASAN 1
+#endif
+#endif
 
 /* Per-thread cache: MAG_SIZE buffers at most, MAG_BATCH moved per depot
    exchange (half, so a thread alternating alloc and release around the
@@ -71,6 +95,15 @@
 #define STATE_REFS(s) ((uint32_t)((s) >> 32))
 
 struct net_buffer_thread_s;
+
+/* Memory that elements were carved from: unmapped (or freed, when it is
+   one element's own allocation) when the pool is destroyed. */
+struct net_buffer_chunk_s
+{
+  struct net_buffer_chunk_s *next;
+  void *base;
+  size_t len;                   /* 0: one element from aligned_alloc() */
+};
 
 /* Cache-line aligned: the counters of two threads' magazines must not
    share a line. */
@@ -114,6 +147,7 @@ struct net_buffer_pool_s
   alignas(NET_BUFFER_ALIGN) pthread_mutex_t lock;
   struct net_buffer_s *depot;
   size_t created;
+  struct net_buffer_chunk_s *chunks;  /* all the elements' memory */
 
   /* Registry lock. */
   struct net_buffer_mag_s *mags;
@@ -154,6 +188,97 @@ static void depot_push_locked(struct net_buffer_pool_s *pool,
   pool->depot = buf;
 }
 
+/* Whether elements must be allocations of their own (see the top). */
+static bool one_element_per_chunk(void)
+{
+#ifdef NET_BUFFER_ASAN
+  return true;
+#elif defined(RUNNING_ON_VALGRIND)
+  return RUNNING_ON_VALGRIND;
+#else
+  return false;
+#endif
+}
+
+/* Map @p len bytes for elements, with every page present, on huge pages
+   where the kernel gives them (a length of whole huge pages is placed on
+   a huge-page boundary: the kernel does not always do it); NULL when
+   memory is short. */
+static void *chunk_map(size_t len)
+{
+  size_t slack = len % CHUNK_BYTES == 0 ? CHUNK_BYTES : 0;
+  char *map = mmap(NULL, len + slack, PROT_READ | PROT_WRITE,
+                   MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+  if (map == MAP_FAILED)
+    return NULL;
+  char *base = map;
+  if (slack)
+    {
+      size_t head = (CHUNK_BYTES - (uintptr_t)map % CHUNK_BYTES) % CHUNK_BYTES;
+      base = map + head;
+      if (head)
+        munmap(map, head);
+      if (slack - head)
+        munmap(base + len, slack - head);
+    }
+  /* Both are hints: without them the pages come one fault at a time. */
+#ifdef MADV_HUGEPAGE
+  (void)madvise(base, len, MADV_HUGEPAGE);
+#endif
+#ifdef MADV_POPULATE_WRITE
+  (void)madvise(base, len, MADV_POPULATE_WRITE);
+#endif
+  return base;
+}
+
+/* New elements for an empty depot (pool lock held): one is returned, the
+   others of its chunk go to the depot; NULL when memory is short.  Rare:
+   once per chunk for the pool's life. */
+static NET_BUFFER_SLOW struct net_buffer_s *
+pool_grow_locked(struct net_buffer_pool_s *pool)
+{
+  size_t elem = NET_BUFFER_HEAD + ROUND_UP(pool->buffer_size, NET_BUFFER_ALIGN);
+  size_t n = CHUNK_BYTES / elem;
+  size_t room = pool->capacity > pool->created ? pool->capacity - pool->created : 1;
+  if (n > room)
+    n = room;
+  if (n < 1 || one_element_per_chunk())
+    n = 1;
+
+  struct net_buffer_chunk_s *chunk = malloc(sizeof(*chunk));
+  if (!chunk)
+    return NULL;
+  char *base;
+  if (n == 1 && elem < CHUNK_BYTES / 2)
+    {
+      /* A small chunk: the allocator's memory is as good as a mapping. */
+      base = aligned_alloc(NET_BUFFER_ALIGN, elem);
+      chunk->len = 0;
+    }
+  else
+    {
+      long page = sysconf(_SC_PAGESIZE);
+      chunk->len = ROUND_UP(n * elem, page > 0 ? (size_t)page : 4096u);
+      /* Whole huge pages once it is worth one: the tail is less than an
+         element (or a small pool's spare). */
+      if (chunk->len > CHUNK_BYTES / 2)
+        chunk->len = ROUND_UP(chunk->len, CHUNK_BYTES);
+      base = chunk_map(chunk->len);
+    }
+  if (!base)
+    {
+      free(chunk);
+      return NULL;
+    }
+  chunk->base = base;
+  chunk->next = pool->chunks;
+  pool->chunks = chunk;
+  pool->created += n;
+  for (size_t i = n - 1; i > 0; i--)
+    depot_push_locked(pool, (struct net_buffer_s *)(base + i * elem));
+  return (struct net_buffer_s *)base;
+}
+
 /* Move the @p n oldest buffers of @p mag to the depot. */
 static NET_BUFFER_SLOW void
 mag_flush(struct net_buffer_pool_s *pool, struct net_buffer_mag_s *mag,
@@ -175,22 +300,13 @@ depot_take(struct net_buffer_pool_s *pool, struct net_buffer_mag_s *mag)
   pthread_mutex_lock(&pool->lock);
   struct net_buffer_s *buf = pool->depot;
   if (buf)
-    {
-      pool->depot = buf->next;
-      while (mag && mag->count < MAG_BATCH - 1 && pool->depot)
-        {
-          mag->items[mag->count++] = pool->depot;
-          pool->depot = pool->depot->next;
-        }
-    }
+    pool->depot = buf->next;
   else
+    buf = pool_grow_locked(pool);
+  while (buf && mag && mag->count < MAG_BATCH - 1 && pool->depot)
     {
-      /* Under the lock, but rare: once per element for the pool's life. */
-      buf = aligned_alloc(NET_BUFFER_ALIGN,
-                          NET_BUFFER_HEAD + ROUND_UP(pool->buffer_size,
-                                                     NET_BUFFER_ALIGN));
-      if (buf)
-        pool->created++;
+      mag->items[mag->count++] = pool->depot;
+      pool->depot = pool->depot->next;
     }
   pthread_mutex_unlock(&pool->lock);
   return buf;
@@ -322,8 +438,6 @@ static NET_BUFFER_SLOW void pool_destroy(struct net_buffer_pool_s *pool)
     {
       pool->mags = mag->pool_next;
       mag_unlink_from_thread(mag);
-      for (unsigned i = 0; i < mag->count; i++)
-        free(mag->items[i]);
       freed += mag->count;
       free(mag);
     }
@@ -331,18 +445,24 @@ static NET_BUFFER_SLOW void pool_destroy(struct net_buffer_pool_s *pool)
 
   pthread_mutex_lock(&pool->lock);
   struct net_buffer_s *buf = pool->depot;
-  while (buf)
-    {
-      struct net_buffer_s *next = buf->next;
-      free(buf);
-      buf = next;
-      freed++;
-    }
+  for (; buf; buf = buf->next)
+    freed++;
   size_t created = pool->created;
+  struct net_buffer_chunk_s *chunk = pool->chunks;
   pthread_mutex_unlock(&pool->lock);
   if (freed != created)
-    g_critical("buffer pool '%s': %zu buffers created but %zu freed",
+    g_critical("buffer pool '%s': %zu buffers created but %zu came back",
                pool->name, created, freed);
+  while (chunk)
+    {
+      struct net_buffer_chunk_s *next = chunk->next;
+      if (chunk->len)
+        munmap(chunk->base, chunk->len);
+      else
+        free(chunk->base);
+      free(chunk);
+      chunk = next;
+    }
   pthread_mutex_destroy(&pool->lock);
   free(pool->name);
   free(pool);

@@ -173,6 +173,51 @@ START_TEST(test_free_list_reuse)
 }
 END_TEST
 
+/* Elements carved from shared chunks (or allocated one by one under the
+   sanitizers): every buffer of a full pool owns its storage alone, bytes
+   start on a cache line, and all come back to be reused and freed. */
+static void check_carving(size_t size, size_t capacity)
+{
+  struct net_buffer_pool_s *pool = net_buffer_pool_create("carve", size, capacity);
+  struct net_buffer_s **bufs = g_new0(struct net_buffer_s *, capacity);
+  for (int round = 0; round < 2; round++)
+    {
+      for (size_t i = 0; i < capacity; i++)
+        {
+          bufs[i] = net_buffer_alloc(pool, 0);
+          ck_assert_ptr_nonnull(bufs[i]);
+          ck_assert_uint_eq(bufs[i]->size, size);
+          ck_assert_uint_eq((uintptr_t)bufs[i]->data % 64, 0);
+          memset(bufs[i]->data, (int)(i * 7 + round), size);
+        }
+      ck_assert_ptr_null(net_buffer_alloc(pool, 0));
+      for (size_t i = 0; i < capacity; i++)
+        {
+          uint8_t want = (uint8_t)(i * 7 + round);
+          ck_assert_uint_eq(bufs[i]->data[0], want);
+          ck_assert_uint_eq(bufs[i]->data[size - 1], want);
+          ck_assert_uint_eq(bufs[i]->data[size / 2], want);
+        }
+      for (size_t i = 0; i < capacity; i++)
+        net_buffer_refdec(bufs[i]);
+    }
+  struct net_buffer_pool_stats_s s = stats_of(pool);
+  ck_assert_uint_eq(s.high_water, capacity);
+  ck_assert_uint_eq(s.in_use, 0);
+  g_free(bufs);
+  net_buffer_pool_refdec(pool);
+  ck_assert_uint_eq(criticals, 0);
+}
+
+START_TEST(test_chunk_carving)
+{
+  check_carving(100, 5);            /* a pool smaller than a chunk */
+  check_carving(16384, 300);        /* several chunks, the last one partial */
+  check_carving(65536, 40);         /* jumbo: 31 to a chunk */
+  check_carving(3u << 20, 2);       /* larger than a chunk */
+}
+END_TEST
+
 /* ---- push / pull / put / trim bounds ----------------------------------- */
 
 START_TEST(test_push_bounds)
@@ -853,6 +898,7 @@ static Suite *buffer_suite(void)
   tcase_add_test(tc, test_alloc_headroom);
   tcase_add_test(tc, test_alloc_resets_metadata);
   tcase_add_test(tc, test_free_list_reuse);
+  tcase_add_test(tc, test_chunk_carving);
   tcase_add_test(tc, test_exhaustion_recovery);
   tcase_add_test(tc, test_pool_outlives_creator);
   tcase_add_test(tc, test_pool_refcount);
