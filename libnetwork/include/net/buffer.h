@@ -94,8 +94,11 @@ struct net_buffer_pool_stats_s
 
 /**
  * Create a pool of up to @p capacity buffers of @p buffer_size bytes each.
- * Memory is allocated lazily and kept on a free list once released, so a
- * steady state does no malloc.  The pool is refcounted: it lives until
+ * Memory is allocated lazily, about 2 MiB of buffers at a time (huge
+ * pages where the kernel gives them, populated at once), and kept on a
+ * free list once released, so a steady state does no malloc; it goes back
+ * to the system when the pool is destroyed.  The pool is refcounted: it
+ * lives until
  * net_buffer_pool_refdec() dropped the creator's reference and every
  * buffer it handed out was released.
  * @param name short label for logs (copied; NULL gives "buffers").
