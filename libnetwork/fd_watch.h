@@ -31,6 +31,8 @@ struct net_fd_watch_s
   /* Backend fields. */
   void *tag;  /* loop: g_source_add_unix_fd() tag; threaded: non-NULL while polled */
   GIOCondition revents;            /* loop: readiness being dispatched */
+  bool paused;                     /* loop: notified, not rearmed yet */
+  GIOCondition polled;             /* loop: the events GLib polls for */
   struct net_fd_watch_s *next;     /* backend list */
   struct net_fd_watch_s *prev;
   struct net_fd_watch_s *ready_next;  /* being notified */

@@ -50,6 +50,9 @@ struct net_loop_s
   pthread_mutex_t watch_lock;
   struct net_fd_watch_s *watches;
   bool stopped;
+  /* Loop thread only: inside net_loop_dispatch() (the source may recurse,
+     see net_loop_scheduler_create(), but its work must not nest). */
+  bool dispatching;
 
   atomic_bool quit;
   /* Virtual clock: may the clock jump to the next deadline?  Off inside
@@ -182,7 +185,7 @@ static bool net_loop_fds_ready(struct net_loop_s *loop)
   bool ready = false;
   pthread_mutex_lock(&loop->watch_lock);
   for (struct net_fd_watch_s *w = loop->watches; w && !ready; w = w->next)
-    ready = g_source_query_unix_fd(&loop->source->source, w->tag) != 0;
+    ready = !w->paused && g_source_query_unix_fd(&loop->source->source, w->tag) != 0;
   pthread_mutex_unlock(&loop->watch_lock);
   return ready;
 }
@@ -195,17 +198,24 @@ static gboolean net_loop_check(GSource *source)
          || net_loop_fds_ready(loop);
 }
 
-/* Turn ready fds into notifications; each watch pauses until rearmed. */
+/* Turn ready fds into notifications; each watch pauses until rearmed.
+   The pause reaches GLib only at the end of the dispatch, for the watches
+   still paused then (net_loop_fds_pause()): a layer that drains its fd
+   and rearms within the dispatch, as the TAP does, costs no change to
+   the poll set, and GLib signals its wake-up eventfd on every change,
+   two system calls a round trip. */
 static void net_loop_fds_dispatch(struct net_loop_s *loop)
 {
   struct net_fd_watch_s *ready = NULL;
   pthread_mutex_lock(&loop->watch_lock);
   for (struct net_fd_watch_s *w = loop->watches; w; w = w->next)
     {
+      if (w->paused)
+        continue;
       GIOCondition rev = g_source_query_unix_fd(&loop->source->source, w->tag);
       if (!rev)
         continue;
-      g_source_modify_unix_fd(&loop->source->source, w->tag, 0);
+      w->paused = true;
       w->revents = rev;
       net_fd_watch_ref(w);
       w->ready_next = ready;
@@ -219,6 +229,20 @@ static void net_loop_fds_dispatch(struct net_loop_s *loop)
       net_fd_watch_unref(ready);
       ready = next;
     }
+}
+
+/* Stop polling the fds of the watches still paused: until their layers
+   rearm them, their readiness must not wake the loop. */
+static void net_loop_fds_pause(struct net_loop_s *loop)
+{
+  pthread_mutex_lock(&loop->watch_lock);
+  for (struct net_fd_watch_s *w = loop->watches; w; w = w->next)
+    if (w->paused && w->polled && w->tag)
+      {
+        g_source_modify_unix_fd(&loop->source->source, w->tag, 0);
+        w->polled = 0;
+      }
+  pthread_mutex_unlock(&loop->watch_lock);
 }
 
 /* Fire due timers (jumping a virtual clock when allowed and idle), then
@@ -253,12 +277,17 @@ static bool net_loop_work(struct net_loop_s *loop, unsigned batches)
 static gboolean net_loop_dispatch(GSource *source, GSourceFunc cb, gpointer data)
 {
   struct net_loop_s *loop = ((struct net_loop_source_s *)source)->loop;
+  if (loop->dispatching)
+    return G_SOURCE_CONTINUE;   /* a handler iterating the context */
+  loop->dispatching = true;
   struct net_sched_tls_s saved = net_sched_enter(&loop->base, loop->cache);
   net_loop_fds_dispatch(loop);
   net_loop_work(loop, NET_LOOP_BATCHES_PER_DISPATCH);
+  net_loop_fds_pause(loop);
   if (loop->base.options.busy_poll)
     loop->spin_until = net_scheduler_time(&loop->base) + loop->base.options.busy_poll;
   net_sched_leave(saved);
+  loop->dispatching = false;
   return G_SOURCE_CONTINUE;
 }
 
@@ -376,6 +405,8 @@ static struct net_fd_watch_s *net_loop_fd_watch(struct net_scheduler_s *sched,
       return NULL;
     }
   w->tag = g_source_add_unix_fd(&loop->source->source, fd, events);
+  w->polled = events;
+  w->paused = false;
   w->prev = NULL;
   w->next = loop->watches;
   if (loop->watches)
@@ -391,8 +422,12 @@ static void net_loop_fd_rearm(struct net_fd_watch_s *w)
 {
   struct net_loop_s *loop = net_loop(w->sched);
   pthread_mutex_lock(&loop->watch_lock);
-  if (w->tag)
-    g_source_modify_unix_fd(&loop->source->source, w->tag, w->events);
+  w->paused = false;
+  if (w->tag && w->polled != w->events)
+    {
+      g_source_modify_unix_fd(&loop->source->source, w->tag, w->events);
+      w->polled = w->events;
+    }
   pthread_mutex_unlock(&loop->watch_lock);
   if (net_sched_tls.sched != w->sched)
     g_main_context_wakeup(loop->context);
@@ -513,7 +548,11 @@ struct net_scheduler_s *net_scheduler_loop_create(
     &net_loop_source_funcs, sizeof(struct net_loop_source_s));
   loop->source->loop = loop;
   g_source_set_name(&loop->source->source, "libnetwork scheduler");
-  g_source_set_can_recurse(&loop->source->source, FALSE);
+  /* GLib blocks a source that may not recurse around each dispatch by
+     taking its fds out of the poll set and putting them back, signalling
+     its wake-up eventfd each time: two system calls per dispatch.  Ours
+     guards against nesting itself (loop->dispatching). */
+  g_source_set_can_recurse(&loop->source->source, TRUE);
   g_source_attach(&loop->source->source, loop->context);
   return sched;
 
