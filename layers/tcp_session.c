@@ -993,9 +993,15 @@ int net_tcp_send(struct net_layer_s *app, struct net_layer_s *session,
       return -ENOMEM;
     }
   struct net_addr_s mark = { .valid = NET_TCP_ADDR_CHARGED };
+  /* A failed push releases the task's buffer (-ESHUTDOWN while the
+     scheduler is destroyed): a reference of our own keeps the caller's,
+     so that every error leaves the buffer with the caller. */
+  net_buffer_refinc(buf);
   int err = net_task_outbound_push(task, session, app ? app : session, &mark, NULL, buf);
   if (err)
     space_refund(s, (size_t)size);
+  else
+    net_buffer_refdec(buf);
   return err;
 }
 

@@ -313,9 +313,8 @@ int net_tcp_connect(struct net_layer_s *tcp,
  * (source of the task, which keeps data and shutdown in order; may be
  * NULL outside any layer).  Any thread.
  * @return 0 (the buffer reference was taken over), or, the caller keeping
- * its reference: -EAGAIN, -EPIPE (shut down or closed), -ENOMEM (no task),
- * -EINVAL; or -ESHUTDOWN (the scheduler is shutting down: the buffer was
- * released).
+ * its reference in every case: -EAGAIN, -EPIPE (shut down or closed),
+ * -ENOMEM (no task), -EINVAL, -ESHUTDOWN (the scheduler is shutting down).
  */
 int net_tcp_send(struct net_layer_s *app, struct net_layer_s *session,
                  struct net_buffer_s *buf);
