@@ -203,8 +203,8 @@ static gboolean net_loop_check(GSource *source)
    still paused then (net_loop_fds_pause()): a layer that drains its fd
    and rearms within the dispatch, as the TAP does, costs no change to
    the poll set, and GLib signals its wake-up eventfd on every change,
-   two system calls a round trip. */
-static void net_loop_fds_dispatch(struct net_loop_s *loop)
+   two system calls a round trip.  Returns whether a watch was paused. */
+static bool net_loop_fds_dispatch(struct net_loop_s *loop)
 {
   struct net_fd_watch_s *ready = NULL;
   pthread_mutex_lock(&loop->watch_lock);
@@ -222,6 +222,7 @@ static void net_loop_fds_dispatch(struct net_loop_s *loop)
       ready = w;
     }
   pthread_mutex_unlock(&loop->watch_lock);
+  bool paused = ready != NULL;
   while (ready)
     {
       struct net_fd_watch_s *next = ready->ready_next;
@@ -229,10 +230,13 @@ static void net_loop_fds_dispatch(struct net_loop_s *loop)
       net_fd_watch_unref(ready);
       ready = next;
     }
+  return paused;
 }
 
 /* Stop polling the fds of the watches still paused: until their layers
-   rearm them, their readiness must not wake the loop. */
+   rearm them, their readiness must not wake the loop.  Only watches
+   paused by this dispatch can need it (earlier ones were handled at the
+   end of theirs). */
 static void net_loop_fds_pause(struct net_loop_s *loop)
 {
   pthread_mutex_lock(&loop->watch_lock);
@@ -281,9 +285,10 @@ static gboolean net_loop_dispatch(GSource *source, GSourceFunc cb, gpointer data
     return G_SOURCE_CONTINUE;   /* a handler iterating the context */
   loop->dispatching = true;
   struct net_sched_tls_s saved = net_sched_enter(&loop->base, loop->cache);
-  net_loop_fds_dispatch(loop);
+  bool paused = net_loop_fds_dispatch(loop);
   net_loop_work(loop, NET_LOOP_BATCHES_PER_DISPATCH);
-  net_loop_fds_pause(loop);
+  if (paused)
+    net_loop_fds_pause(loop);
   if (loop->base.options.busy_poll)
     loop->spin_until = net_scheduler_time(&loop->base) + loop->base.options.busy_poll;
   net_sched_leave(saved);
